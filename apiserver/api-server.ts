@@ -1,0 +1,188 @@
+/**
+ * The API server: Express over the ResourceStore, serving the Kubernetes REST API from etcd.
+ *
+ * startApiServer resolves once etcd answered, the system objects exist and the port listens; close()
+ * ends every watch cleanly (so informers re-watch instead of failing) and then stops listening.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { Etcd3 } from 'etcd3';
+import { ApiError } from './api-error.js';
+import { ResourceRegistry } from './resource-registry.js';
+import { EtcdStorage } from './storage/etcd-storage.js';
+import { WatchCache } from './storage/watch-cache.js';
+import { ResourceStore } from './rest/resource-store.js';
+import { DEFAULT_SERVICE_RANGES, firstServiceIp, ServiceAllocator } from './rest/service-allocations.js';
+import type { ServiceRanges } from './rest/service-allocations.js';
+import { resourceHandler } from './http/resource-handlers.js';
+import type { HandlerDeps } from './http/resource-handlers.js';
+import { discoveryRouter } from './http/discovery-routes.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { EtcdCompactor } from './storage/etcd-compactor.js';
+
+export interface ApiServerConfig {
+  etcdServers: string[];
+  /** 0 picks a free port. */
+  port: number;
+  bindAddress: string;
+  etcdPrefix: string;
+  serviceRanges: ServiceRanges;
+  /** How often history older than one interval is compacted away; 0 disables it. */
+  compactionIntervalMs: number;
+  bookmarkIntervalMs: number;
+  /** Bodies over this size get 413. */
+  maxBodyBytes: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_API_SERVER_CONFIG: ApiServerConfig = {
+  etcdServers: ['http://127.0.0.1:2379'],
+  port: 6443,
+  bindAddress: '127.0.0.1',
+  etcdPrefix: '/registry',
+  serviceRanges: DEFAULT_SERVICE_RANGES,
+  compactionIntervalMs: 5 * 60 * 1000,
+  bookmarkIntervalMs: 60 * 1000,
+  maxBodyBytes: 3 * 1024 * 1024,
+  log: (line) => console.log(line),
+};
+
+export interface RunningApiServer {
+  url: string;
+  port: number;
+  storage: EtcdStorage;
+  close(): Promise<void>;
+}
+
+export async function waitForEtcd(client: Etcd3, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      await client.maintenance.status();
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`etcd did not answer within ${timeoutMs} ms: ${String(lastError)}`);
+}
+
+function errorMiddleware(log: (line: string) => void) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction): void => {
+    let apiError: ApiError;
+    const e = err as { type?: string; status?: number; message?: string };
+    if (err instanceof ApiError) apiError = err;
+    else if (e?.type === 'entity.too.large') apiError = new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large');
+    else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+      apiError = new ApiError(e.status, 'BadRequest', e.message ?? 'bad request');
+    } else {
+      log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      apiError = new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(apiError.code).type('application/json').send(JSON.stringify(apiError.toStatus()));
+  };
+}
+
+export async function startApiServer(partial: Partial<ApiServerConfig>): Promise<RunningApiServer> {
+  const config: ApiServerConfig = { ...DEFAULT_API_SERVER_CONFIG, ...partial };
+  const client = new Etcd3({ hosts: config.etcdServers });
+  await waitForEtcd(client, 30_000);
+
+  const registry = new ResourceRegistry();
+  const storage = new EtcdStorage(client, config.etcdPrefix);
+  const allocator = new ServiceAllocator(config.etcdPrefix, config.serviceRanges, async (prefix) => {
+    const keys = await client.getAll().prefix(prefix).keys();
+    return keys.map((k) => k.slice(prefix.length));
+  });
+  const store = new ResourceStore(storage, registry, allocator);
+  const caches = new Map<string, WatchCache>();
+  const openWatches = new Set<() => void>();
+  const deps: HandlerDeps = {
+    registry,
+    store,
+    storage,
+    bookmarkIntervalMs: config.bookmarkIntervalMs,
+    cacheFor: (plural) => {
+      let cache = caches.get(plural);
+      if (!cache) {
+        cache = new WatchCache(storage, `${config.etcdPrefix}/${plural}/`);
+        caches.set(plural, cache);
+      }
+      return cache;
+    },
+    register: (end) => {
+      openWatches.add(end);
+      return () => openWatches.delete(end);
+    },
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  app.get(['/healthz', '/livez'], (_req, res) => void res.type('text/plain').send('ok'));
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await client.maintenance.status();
+      res.type('text/plain').send('ok');
+    } catch (err) {
+      res.status(500).type('text/plain').send(`[-]etcd failed: ${String(err)}\nreadyz check failed`);
+    }
+  });
+  app.use(discoveryRouter(registry, () => `${config.bindAddress}:${boundPort}`));
+  app.use(resourceHandler(deps));
+  app.use((_req: Request, _res: Response, next: NextFunction) =>
+    next(new ApiError(404, 'NotFound', 'the server could not find the requested resource')),
+  );
+  app.use(errorMiddleware(config.log));
+
+  const server = http.createServer(app);
+  // Watches are long-lived; Node's default request timeouts would cut them.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  let boundPort = config.port;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.bindAddress, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  boundPort = (server.address() as AddressInfo).port;
+
+  try {
+    await bootstrapCluster(store, registry, { clusterIp: firstServiceIp(config.serviceRanges.clusterIpRange), port: boundPort });
+  } catch (err) {
+    server.close();
+    client.close();
+    throw err;
+  }
+  const compactor = new EtcdCompactor(storage, config.compactionIntervalMs, config.log);
+  compactor.start();
+
+  const host = config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;
+  return {
+    url: `http://${host}:${boundPort}`,
+    port: boundPort,
+    storage,
+    async close() {
+      compactor.stop();
+      for (const end of [...openWatches]) end();
+      for (const cache of caches.values()) cache.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      });
+      client.close();
+    },
+  };
+}

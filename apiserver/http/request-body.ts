@@ -1,0 +1,38 @@
+/**
+ * Turns a raw request body into JSON by its Content-Type. A missing Content-Type means JSON, as
+ * upstream falls back to its first media type (`kubectl scale --current-replicas` sends none).
+ */
+import { parse as parseYaml } from 'yaml';
+import { badRequest, unsupportedMediaType } from '../api-error.js';
+
+export const JSON_TYPES = ['application/json', 'application/yaml'];
+
+export function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
+}
+
+export function parseJsonBody(raw: Buffer | undefined): unknown {
+  if (!raw || raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function parseYamlBody(raw: Buffer | undefined): unknown {
+  if (!raw || raw.length === 0) return undefined;
+  try {
+    return parseYaml(raw.toString('utf8'), { maxAliasCount: 100 });
+  } catch (err) {
+    throw badRequest(`the request body is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** The body of a create or update (not a patch). */
+export function parseObjectBody(contentType: string | undefined, raw: Buffer | undefined): unknown {
+  const type = mediaType(contentType);
+  if (type === '' || type === 'application/json' || type === '*/*') return parseJsonBody(raw);
+  if (type === 'application/yaml') return parseYamlBody(raw);
+  throw unsupportedMediaType(type, JSON_TYPES);
+}

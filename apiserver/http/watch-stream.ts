@@ -1,0 +1,144 @@
+/**
+ * Serves `?watch=true`: one JSON watch event per line over a chunked response.
+ *
+ * - Headers go out at once: clients such as `kubectl wait` block until they see them.
+ * - Without a resourceVersion (or with "0") the current matching objects come first as ADDED events.
+ * - An update that moves an object into or out of the selectors is sent as ADDED or DELETED, as
+ *   upstream does, so a filtered watcher always holds exactly the matching set.
+ * - The stream ends cleanly (final chunk) on timeout, server shutdown or a broken etcd watch, so
+ *   informers re-watch instead of giving up; a compacted resourceVersion gets an ERROR 410 event and
+ *   then the end of the stream, which makes informers relist.
+ */
+import type { Request, Response } from 'express';
+import type { KubeObject, WatchEvent } from '../api-object.js';
+import { ApiError, badRequest, gone } from '../api-error.js';
+import { apiVersionOf } from '../resource-registry.js';
+import type { ListOptions, ResourceStore, Scope } from '../rest/resource-store.js';
+import { StorageExpired } from '../storage/etcd-storage.js';
+import type { EtcdStorage } from '../storage/etcd-storage.js';
+import type { EventSink, StorageEvent, Subscription, WatchCache } from '../storage/watch-cache.js';
+import { watchEtcdDirect } from '../storage/watch-cache.js';
+
+export interface WatchRequest {
+  scope: Scope;
+  selectors: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>;
+  resourceVersion?: string;
+  timeoutSeconds?: number;
+  allowBookmarks: boolean;
+  /** Converts each event object for the response (e.g. to a one-row Table). */
+  render: (obj: KubeObject, first: boolean) => unknown;
+}
+
+export interface WatchDeps {
+  store: ResourceStore;
+  storage: EtcdStorage;
+  cacheFor: (plural: string) => WatchCache;
+  bookmarkIntervalMs: number;
+  /** Called with a function that ends this stream cleanly, so shutdown can end every watch. */
+  register: (end: () => void) => () => void;
+}
+
+/** Upstream picks a random timeout between the minimum and twice it, so reconnects spread out. */
+function defaultTimeoutSeconds(): number {
+  return 1800 + Math.floor(Math.random() * 1800);
+}
+
+export async function serveWatch(req: Request, res: Response, watch: WatchRequest, deps: WatchDeps): Promise<void> {
+  const { scope, selectors } = watch;
+  const rvText = watch.resourceVersion;
+  // The cache must be watching before a list is taken, so the events after the list are in it.
+  const cache = deps.cacheFor(scope.resource.plural);
+  await cache.ensureStarted();
+  let fromRevision: number;
+  const initial: KubeObject[] = [];
+  if (rvText === undefined || rvText === '' || rvText === '0') {
+    const list = await deps.store.list(scope, selectors);
+    initial.push(...list.items);
+    fromRevision = list.revision;
+  } else {
+    if (!/^\d+$/.test(rvText)) throw badRequest(`invalid resource version: ${rvText}`);
+    fromRevision = Number(rvText);
+  }
+
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+    'Transfer-Encoding': 'chunked',
+  });
+  res.flushHeaders();
+
+  let ended = false;
+  let first = true;
+  let lastRevision = fromRevision;
+  let subscription: Subscription | undefined;
+  const timers: NodeJS.Timeout[] = [];
+  const apiVersion = apiVersionOf(scope.resource);
+  const write = (event: WatchEvent<unknown>) => {
+    if (!ended) res.write(`${JSON.stringify(event)}\n`);
+  };
+  const typed = (obj: KubeObject): KubeObject => ({ ...obj, apiVersion, kind: scope.resource.kind });
+  const send = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => {
+    write({ type, object: watch.render(typed(obj), first) });
+    first = false;
+  };
+  const unregister = deps.register(() => end());
+  function end(err?: Error): void {
+    if (ended) return;
+    if (err instanceof StorageExpired) {
+      write({ type: 'ERROR', object: gone(`too old resource version: ${fromRevision} (${err.message})`).toStatus() });
+    } else if (err instanceof ApiError) {
+      write({ type: 'ERROR', object: err.toStatus() });
+    }
+    ended = true;
+    for (const t of timers) clearTimeout(t);
+    subscription?.close();
+    unregister();
+    res.end();
+  }
+  req.on('close', () => end());
+
+  for (const obj of initial) send('ADDED', obj);
+
+  const namespacePrefix = scope.resource.namespaced && scope.namespace ? `/${scope.namespace}/` : undefined;
+  const matches = (obj: KubeObject | undefined) => obj !== undefined && deps.store.matches(scope, obj, selectors);
+  const sink: EventSink = {
+    onEvent(event: StorageEvent) {
+      lastRevision = Math.max(lastRevision, event.revision);
+      if (namespacePrefix && !event.key.includes(`/${scope.resource.plural}${namespacePrefix}`)) return;
+      const now = matches(event.object);
+      if (event.type === 'ADDED') {
+        if (now) send('ADDED', event.object);
+      } else if (event.type === 'DELETED') {
+        if (matches(event.prevObject ?? event.object)) send('DELETED', event.object);
+      } else {
+        const before = matches(event.prevObject);
+        if (before && now) send('MODIFIED', event.object);
+        else if (now) send('ADDED', event.object);
+        else if (before) send('DELETED', event.object);
+      }
+    },
+    onEnd: (err) => end(err),
+  };
+
+  try {
+    subscription = cache.subscribe(fromRevision, sink);
+    if (!subscription) {
+      const prefix = deps.store.collection(scope);
+      subscription = await watchEtcdDirect(deps.storage, prefix, fromRevision, sink);
+    }
+  } catch (err) {
+    end(err instanceof StorageExpired || err instanceof ApiError ? err : new ApiError(500, 'InternalError', String(err)));
+    return;
+  }
+  if (ended) subscription.close();
+
+  const timeoutMs = (watch.timeoutSeconds && watch.timeoutSeconds > 0 ? watch.timeoutSeconds : defaultTimeoutSeconds()) * 1000;
+  timers.push(setTimeout(() => end(), timeoutMs));
+  if (watch.allowBookmarks) {
+    const bookmark = () => {
+      write({ type: 'BOOKMARK', object: { kind: scope.resource.kind, apiVersion, metadata: { resourceVersion: String(lastRevision) } } });
+      timers.push(setTimeout(bookmark, deps.bookmarkIntervalMs));
+    };
+    timers.push(setTimeout(bookmark, Math.min(deps.bookmarkIntervalMs, Math.max(0, timeoutMs - 2000))));
+  }
+}

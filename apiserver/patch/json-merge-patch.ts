@@ -1,0 +1,23 @@
+/**
+ * RFC 7386 JSON merge patch (`application/merge-patch+json`): objects merge recursively, `null`
+ * removes a member, anything else (arrays included) replaces the target value. Inputs are never
+ * mutated and the result shares no structure with them.
+ */
+import { isPlainObject } from '../api-object.js';
+
+export function applyJsonMergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return structuredClone(patch);
+  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) {
+      delete result[key];
+    } else {
+      result[key] = applyJsonMergePatch(result[key], value);
+    }
+  }
+  // Members the patch did not touch still point into `target`; copy them so callers may mutate freely.
+  for (const key of Object.keys(result)) {
+    if (!(key in patch)) result[key] = structuredClone(result[key]);
+  }
+  return result;
+}

@@ -1,0 +1,184 @@
+/**
+ * EtcdStorage: the only code that talks to etcd.
+ *
+ * Contract:
+ * - Objects are stored as JSON without `metadata.resourceVersion`; on the way out the resourceVersion is
+ *   the key's etcd mod_revision (objects) or the response header revision (lists), so resourceVersions
+ *   are comparable across all resources, as upstream's are.
+ * - Every write is one etcd transaction guarded by a compare: create requires that the key does not
+ *   exist, update and delete require the mod_revision the caller read. Extra compares and operations
+ *   (e.g. IP allocations) ride in the same transaction, so a write either happens whole or not at all.
+ * - A failed compare is reported as `StorageConflict`; callers map it to 409 (or retry, for updates
+ *   that carry no precondition from the client).
+ * - Lists can be paged: the continue token pins the revision of the first page, so pages form one
+ *   consistent snapshot; a token older than the compaction window is `StorageExpired`.
+ */
+import type { Etcd3, IKeyValue, IRequestOp, ICompare } from 'etcd3';
+import type { KubeObject } from '../api-object.js';
+
+export class StorageConflict extends Error {
+  constructor(readonly key: string) {
+    super(`conflict on ${key}`);
+  }
+}
+
+export class StorageExpired extends Error {}
+
+export interface StoredList {
+  items: KubeObject[];
+  revision: number;
+  /** Present when more items follow; pass it back as `continueToken`. */
+  continueToken?: string;
+}
+
+/** Compares and operations that must succeed or fail together with a storage write. */
+export interface TxnExtras {
+  compares: ICompare[];
+  operations: IRequestOp[];
+}
+
+const NO_EXTRAS: TxnExtras = { compares: [], operations: [] };
+
+export function rangeEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] < 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+export function decode(kv: IKeyValue, revision: string | number = kv.mod_revision): KubeObject {
+  const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+  obj.metadata = { ...obj.metadata, resourceVersion: String(revision) };
+  return obj;
+}
+
+export function encode(obj: KubeObject): Buffer {
+  const { resourceVersion: _ignored, ...metadata } = obj.metadata;
+  return Buffer.from(JSON.stringify({ ...obj, metadata }));
+}
+
+interface ContinueState {
+  rev: number;
+  start: string;
+}
+
+function encodeContinue(state: ContinueState): string {
+  return Buffer.from(JSON.stringify(state)).toString('base64url');
+}
+
+export function decodeContinue(token: string): ContinueState | undefined {
+  try {
+    const state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as ContinueState;
+    if (typeof state.rev === 'number' && typeof state.start === 'string') return state;
+  } catch {
+    // fall through: a token that is not ours is a bad request, decided by the caller
+  }
+  return undefined;
+}
+
+function isCompactedError(err: unknown): boolean {
+  return err instanceof Error && /compacted/i.test(err.message);
+}
+
+export class EtcdStorage {
+  constructor(
+    readonly client: Etcd3,
+    readonly prefix = '/registry',
+  ) {}
+
+  async get(key: string): Promise<KubeObject | undefined> {
+    const res = await this.client.kv.range({ key: Buffer.from(key) });
+    return res.kvs.length ? decode(res.kvs[0]) : undefined;
+  }
+
+  /** The current etcd revision: what a list taken now would report. */
+  async currentRevision(): Promise<number> {
+    const res = await this.client.kv.range({ key: Buffer.from(this.prefix), count_only: true });
+    return Number(res.header.revision);
+  }
+
+  async list(prefix: string, opts: { limit?: number; continueToken?: string } = {}): Promise<StoredList> {
+    let start = Buffer.from(prefix);
+    let revision: number | undefined;
+    if (opts.continueToken) {
+      const state = decodeContinue(opts.continueToken);
+      if (!state || !state.start.startsWith(prefix)) throw new TypeError('invalid continue token');
+      start = Buffer.from(state.start);
+      revision = state.rev;
+    }
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    let res;
+    try {
+      res = await this.client.kv.range({
+        key: start,
+        range_end: rangeEnd(prefix),
+        limit,
+        revision: revision ?? 0,
+      });
+    } catch (err) {
+      if (isCompactedError(err)) throw new StorageExpired('the continue token is too old');
+      throw err;
+    }
+    const listRevision = revision ?? Number(res.header.revision);
+    const items = res.kvs.map((kv) => decode(kv));
+    const result: StoredList = { items, revision: listRevision };
+    if (res.more && res.kvs.length > 0) {
+      const last = res.kvs[res.kvs.length - 1].key.toString('utf8');
+      result.continueToken = encodeContinue({ rev: listRevision, start: `${last}\x00` });
+    }
+    return result;
+  }
+
+  async create(key: string, obj: KubeObject, extras: TxnExtras = NO_EXTRAS): Promise<KubeObject> {
+    const k = Buffer.from(key);
+    const res = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }, ...extras.compares],
+      success: [{ request_put: { key: k, value: encode(obj) } }, ...extras.operations],
+      failure: [],
+    });
+    if (!res.succeeded) throw new StorageConflict(key);
+    return withRevision(obj, Number(res.header.revision));
+  }
+
+  /** Replaces the object if its mod_revision is still `expectedRevision`. */
+  async update(key: string, obj: KubeObject, expectedRevision: number, extras: TxnExtras = NO_EXTRAS): Promise<KubeObject> {
+    const k = Buffer.from(key);
+    const res = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision }, ...extras.compares],
+      success: [{ request_put: { key: k, value: encode(obj) } }, ...extras.operations],
+      failure: [],
+    });
+    if (!res.succeeded) throw new StorageConflict(key);
+    return withRevision(obj, Number(res.header.revision));
+  }
+
+  /** Deletes the object if its mod_revision is still `expectedRevision`; returns the deletion revision. */
+  async delete(key: string, expectedRevision: number, extras: TxnExtras = NO_EXTRAS): Promise<number> {
+    const k = Buffer.from(key);
+    const res = await this.client.kv.txn({
+      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision }, ...extras.compares],
+      success: [{ request_delete_range: { key: k } }, ...extras.operations],
+      failure: [],
+    });
+    if (!res.succeeded) throw new StorageConflict(key);
+    return Number(res.header.revision);
+  }
+
+  /** Drops history up to `revision`: watches and continue tokens from before it get 410 from then on. */
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.client.kv.compact({ revision, physical: false });
+    } catch (err) {
+      // Compacting to a revision at or below the last compaction is a no-op for our purposes.
+      if (!isCompactedError(err)) throw err;
+    }
+  }
+}
+
+export function withRevision(obj: KubeObject, revision: number): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };
+}
