@@ -62,7 +62,10 @@ export class LabelSelector {
     return LabelSelector.NOTHING;
   }
 
-  /** Orders by key (stable), as upstream does so that the string form is deterministic. */
+  /**
+   * Builds a selector from requirements that are already valid (no checks here, like upstream's
+   * Selector.Add). Orders them by key, stably, so the string form is deterministic.
+   */
   static fromRequirements(requirements: readonly LabelRequirement[]): LabelSelector {
     const sorted = [...requirements].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     return new LabelSelector(Object.freeze(sorted), false);

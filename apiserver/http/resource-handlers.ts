@@ -10,7 +10,7 @@ import type { ResourceInfo, ResourceRegistry } from '../resource-registry.js';
 import { apiVersionOf } from '../resource-registry.js';
 import type { ListOptions, ResourceStore, Scope } from '../rest/resource-store.js';
 import { bindPod, evictPod, getScale, patchScale, updateScale } from '../rest/subresources.js';
-import { parseFieldSelector } from '../field-selector.js';
+import { parseFieldSelectorQuery } from '../field-selector.js';
 import { parseLabelSelectorQuery } from '../label-selector-query.js';
 import { buildTable, wantsTable } from '../table/build-table.js';
 import { StorageExpired } from '../storage/etcd-storage.js';
@@ -45,12 +45,12 @@ function resolve(deps: HandlerDeps, path: ResourcePath): { resource: ResourceInf
   return { resource, scope: { resource, namespace: path.namespace } };
 }
 
-function listOptions(query: Query): ListOptions {
+function listOptions(query: Query, resource: ResourceInfo): ListOptions {
   const label = queryString(query, 'labelSelector');
   const field = queryString(query, 'fieldSelector');
   return {
     labelSelector: label ? parseLabelSelectorQuery(label) : undefined,
-    fieldSelector: field ? parseFieldSelector(field) : undefined,
+    fieldSelector: field ? parseFieldSelectorQuery(field, resource.plural) : undefined,
     limit: queryInt(query, 'limit'),
     continueToken: queryString(query, 'continue') || undefined,
   };
@@ -93,7 +93,7 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
   switch (req.method) {
     case 'GET': {
       if (name === undefined) {
-        const opts = listOptions(query);
+        const opts = listOptions(query, resource);
         if (queryBool(query, 'watch')) {
           const tableVersion = wantsTable(req.headers.accept ?? '');
           await serveWatch(
@@ -173,7 +173,7 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
       const rawBody = body && body.length ? parseObjectBody('application/json', body) : undefined;
       const options = deleteOptions(query, rawBody);
       if (name === undefined) {
-        const opts = listOptions(query);
+        const opts = listOptions(query, resource);
         const list = await store.list(scope, opts);
         const deleted: KubeObject[] = [];
         for (const item of list.items) {

@@ -72,7 +72,10 @@ export function parseModelDeclaration(source: string, modelName: string): ModelD
   const property = /(?:\/\*\*((?:(?!\*\/)[\s\S])*?)\*\/\s*)?'([^']+)'(\?)?\s*:/g;
   for (let m = property.exec(body); m; m = property.exec(body)) {
     const jsonName = names.get(m[2]) ?? m[2];
-    fields.set(jsonName, { description: m[1] === undefined ? undefined : cleanComment(m[1]), required: !m[3] });
+    fields.set(jsonName, {
+      description: m[1] === undefined ? undefined : cleanComment(m[1]),
+      required: !m[3],
+    });
   }
   return { description: classMatch[1] === undefined ? undefined : cleanComment(classMatch[1]), fields };
 }

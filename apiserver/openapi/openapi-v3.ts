@@ -13,7 +13,12 @@
  * documents on disk by URL. Returned documents are frozen: they are shared between requests.
  */
 import { createHash } from 'node:crypto';
-import type { GroupVersionKind, ResourceInfo, ResourceRegistry, SubresourceInfo } from '../resource-registry.js';
+import type {
+  GroupVersionKind,
+  ResourceInfo,
+  ResourceRegistry,
+  SubresourceInfo,
+} from '../resource-registry.js';
 import { groupVersion } from '../resource-registry.js';
 import { apiModelFields, type ApiFieldType } from './api-field-types.js';
 import { modelDoc } from './model-docs.js';
@@ -82,7 +87,10 @@ const SPECIAL_SCHEMAS: Readonly<Record<string, JsonObject>> = {
 };
 
 const JSON_MEDIA_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
-const WATCH_MEDIA_TYPES = ['application/json;stream=watch', 'application/vnd.kubernetes.protobuf;stream=watch'];
+const WATCH_MEDIA_TYPES = [
+  'application/json;stream=watch',
+  'application/vnd.kubernetes.protobuf;stream=watch',
+];
 const PATCH_MEDIA_TYPES = [
   'application/apply-patch+yaml',
   'application/json-patch+json',
@@ -197,7 +205,12 @@ const LIST_PARAMS = [
 ];
 const WRITE_PARAMS = [PARAM.dryRun, PARAM.fieldManager, PARAM.fieldValidation];
 const PATCH_PARAMS = [PARAM.dryRun, PARAM.force, PARAM.fieldManager, PARAM.fieldValidation];
-const DELETE_PARAMS = [PARAM.gracePeriodSeconds, PARAM.orphanDependents, PARAM.propagationPolicy, PARAM.dryRun];
+const DELETE_PARAMS = [
+  PARAM.gracePeriodSeconds,
+  PARAM.orphanDependents,
+  PARAM.propagationPolicy,
+  PARAM.dryRun,
+];
 const DELETE_COLLECTION_PARAMS = [
   ...DELETE_PARAMS,
   PARAM.continue,
@@ -439,14 +452,19 @@ class DocumentBuilder {
     const listRef = apiModelFields(listModel)
       ? this.schemas.add(listModel, { ...gvk, kind: `${resource.kind}List` })
       : kindRef;
-    const prefix = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+    const prefix = resource.group
+      ? `/apis/${resource.group}/${resource.version}`
+      : `/api/${resource.version}`;
     const scope = resource.namespaced ? 'Namespaced' : '';
     const idSuffix = `${groupWord(resource.group)}${capitalize(resource.version)}${scope}${resource.kind}`;
     const collection = resource.namespaced
       ? `${prefix}/namespaces/{namespace}/${resource.plural}`
       : `${prefix}/${resource.plural}`;
     const item = `${collection}/{name}`;
-    const namespaceParam = pathParam('namespace', 'object name and auth scope, such as for teams and projects');
+    const namespaceParam = pathParam(
+      'namespace',
+      'object name and auth scope, such as for teams and projects',
+    );
     const nameParam = pathParam('name', `name of the ${resource.kind}`);
     const collectionParams = resource.namespaced ? [namespaceParam, PARAM.pretty] : [PARAM.pretty];
     const itemParams = resource.namespaced
@@ -585,7 +603,7 @@ class DocumentBuilder {
       );
     }
     for (const subresource of resource.subresources) {
-      this.addSubresource(resource, subresource, item, itemParams, idSuffix);
+      this.addSubresource(resource, subresource, item, itemParams);
     }
   }
 
@@ -594,26 +612,48 @@ class DocumentBuilder {
     subresource: SubresourceInfo,
     itemPath: string,
     itemParams: JsonObject[],
-    idSuffix: string,
   ): void {
     const path = `${itemPath}/${subresource.name}`;
     const gvk = subresource.responseKind;
-    const idName = `${idSuffix}${capitalize(subresource.name)}`;
+    const idPrefix = `${groupWord(resource.group)}${capitalize(resource.version)}`;
+    const scope = resource.namespaced ? 'Namespaced' : '';
+    const idName = `${idPrefix}${scope}${resource.kind}${capitalize(subresource.name)}`;
     const verbs = new Set(subresource.verbs);
     const what = `${subresource.name} of the specified ${resource.kind}`;
 
     if (STREAMING_SUBRESOURCES.has(subresource.name)) {
-      const textResponse = { '200': { content: { '*/*': { schema: { type: 'string' } } }, description: 'OK' } };
-      const isLog = subresource.name === 'log';
-      const methods = isLog ? ['get'] : (['get', 'post'] as const).filter((m) => verbs.has(m === 'get' ? 'get' : 'create'));
-      for (const method of methods as ('get' | 'post')[]) {
+      const textResponse = {
+        '200': { content: { '*/*': { schema: { type: 'string' } } }, description: 'OK' },
+      };
+      if (subresource.name === 'log') {
+        this.setOperation(
+          path,
+          {
+            method: 'get',
+            action: 'get',
+            operationId: `read${idName}`,
+            description: `read ${what}`,
+            gvk,
+            parameters: [],
+            responses: textResponse,
+          },
+          itemParams,
+        );
+        return;
+      }
+      const connectMethods: ['get' | 'post', string][] = [
+        ['get', 'get'],
+        ['post', 'create'],
+      ];
+      for (const [method, verb] of connectMethods) {
+        if (!verbs.has(verb)) continue;
         this.setOperation(
           path,
           {
             method,
-            action: isLog ? 'get' : 'connect',
-            operationId: isLog ? `read${idName}` : `connect${groupWord(resource.group)}${capitalize(resource.version)}${capitalize(method)}${resource.namespaced ? 'Namespaced' : ''}${resource.kind}${capitalize(subresource.name)}`,
-            description: isLog ? `read ${what}` : `connect ${method.toUpperCase()} requests to ${what}`,
+            action: 'connect',
+            operationId: `connect${idPrefix}${capitalize(method)}${scope}${resource.kind}${capitalize(subresource.name)}`,
+            description: `connect ${method.toUpperCase()} requests to ${what}`,
             gvk,
             parameters: [],
             responses: textResponse,
@@ -693,9 +733,9 @@ class DocumentBuilder {
     }
   }
 
-  build(servedGroupVersions: GroupVersionKind[]): OpenApiV3Document {
+  build(groupVersions: GroupVersionKind[]): OpenApiV3Document {
     // Every group accepts DeleteOptions and emits WatchEvents; upstream lists them per group-version.
-    for (const gv of servedGroupVersions) {
+    for (const gv of groupVersions) {
       this.schemas.add(DELETE_OPTIONS_MODEL, { ...gv, kind: 'DeleteOptions' });
       this.schemas.add(WATCH_EVENT_MODEL, { ...gv, kind: 'WatchEvent' });
     }
@@ -719,7 +759,8 @@ const documentCache = new WeakMap<ResourceRegistry, Map<string, CachedDocument |
 /** The group-versions a registry serves, core first, then by group name. */
 function servedGroupVersions(registry: ResourceRegistry): { group: string; version: string }[] {
   const seen = new Map<string, { group: string; version: string }>();
-  for (const r of registry.resources) seen.set(groupVersion(r.group, r.version), { group: r.group, version: r.version });
+  for (const r of registry.resources)
+    seen.set(groupVersion(r.group, r.version), { group: r.group, version: r.version });
   return [...seen.values()].sort(
     (a, b) => a.group.localeCompare(b.group) || a.version.localeCompare(b.version),
   );

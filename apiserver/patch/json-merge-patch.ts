@@ -4,6 +4,7 @@
  * mutated and the result shares no structure with them.
  */
 import { isPlainObject } from '../api-object.js';
+import { getOwn, setOwn } from './own-property.js';
 
 export function applyJsonMergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return structuredClone(patch);
@@ -12,12 +13,12 @@ export function applyJsonMergePatch(target: unknown, patch: unknown): unknown {
     if (value === null) {
       delete result[key];
     } else {
-      result[key] = applyJsonMergePatch(result[key], value);
+      setOwn(result, key, applyJsonMergePatch(getOwn(result, key), value));
     }
   }
   // Members the patch did not touch still point into `target`; copy them so callers may mutate freely.
   for (const key of Object.keys(result)) {
-    if (!(key in patch)) result[key] = structuredClone(result[key]);
+    if (!Object.hasOwn(patch, key)) setOwn(result, key, structuredClone(result[key]));
   }
   return result;
 }

@@ -12,6 +12,7 @@ import type { Operation } from 'fast-json-patch';
 import { isPlainObject } from '../api-object.js';
 import { ApiError, badRequest } from '../api-error.js';
 import { jsonKindName } from './go-text.js';
+import { patchRejected } from './patch-errors.js';
 
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
 
@@ -43,6 +44,6 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
     if (ownOperations.some((operation) => !OPERATIONS.has(operation.op))) throw new Error('unknown op');
     return jsonpatch.applyPatch(structuredClone(target), ownOperations, true, true).newDocument;
   } catch {
-    throw new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+    throw patchRejected();
   }
 }

@@ -1,53 +1,24 @@
 /**
- * A LabelSelector (`matchLabels` + `matchExpressions`) rendered the way apimachinery's `Selector.String()`
- * does: requirements sorted by key, `k=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, values sorted.
+ * A LabelSelector (`matchLabels` + `matchExpressions`) as the printers show it: apimachinery's
+ * `Selector.String()` (`app=web,tier in (a,b)`), with the two fallbacks upstream printers use.
  */
 
-import { arrayOf, recordOf, stringOf } from './print-helpers.js';
-
-interface Requirement {
-  key: string;
-  text: string;
-}
-
-function expressionRequirement(expr: Record<string, unknown>): Requirement | undefined {
-  const key = stringOf(expr.key);
-  const values = arrayOf<unknown>(expr.values).map(String);
-  switch (expr.operator) {
-    case 'In':
-    case 'NotIn': {
-      if (values.length === 0) return undefined;
-      const op = expr.operator === 'In' ? 'in' : 'notin';
-      return { key, text: `${key} ${op} (${[...values].sort().join(',')})` };
-    }
-    case 'Exists':
-      return values.length === 0 ? { key, text: key } : undefined;
-    case 'DoesNotExist':
-      return values.length === 0 ? { key, text: `!${key}` } : undefined;
-    default:
-      return undefined;
-  }
-}
+import type { LabelSelectorSpec } from '../../machinery/label-selector.js';
+import { labelSelectorFromSpec } from '../../machinery/label-selector.js';
+import { isPlainObject } from '../api-object.js';
 
 /**
- * The selector string, `''` for a missing or empty selector (which selects nothing or everything; both
- * print empty), or undefined when the selector cannot be converted (unknown operator, missing values).
+ * The selector string, `''` for a missing or empty selector (which select nothing and everything, and
+ * both print empty), or undefined when the selector does not convert (unknown operator, bad values).
  */
 export function labelSelectorString(selector: unknown): string | undefined {
   if (selector === undefined || selector === null) return '';
-  const sel = recordOf(selector);
-  const requirements: Requirement[] = Object.entries(recordOf(sel.matchLabels)).map(([key, value]) => ({
-    key,
-    text: `${key}=${String(value)}`,
-  }));
-  for (const expr of arrayOf(sel.matchExpressions)) {
-    const requirement = expressionRequirement(recordOf(expr));
-    if (!requirement) return undefined;
-    requirements.push(requirement);
+  if (!isPlainObject(selector)) return undefined;
+  try {
+    return labelSelectorFromSpec(selector as LabelSelectorSpec).toString();
+  } catch {
+    return undefined;
   }
-  // Stable sort keeps matchLabels ahead of an expression on the same key, as upstream's insertion order does.
-  requirements.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return requirements.map((r) => r.text).join(',');
 }
 
 /** `metav1.FormatLabelSelector`: `<none>` for an empty selector, `<error>` for an unconvertible one. */
