@@ -321,8 +321,7 @@ class SchemaCollector {
     for (const [field, type] of fields) {
       const property = this.typeSchema(type);
       const fieldDoc = doc?.fields.get(field);
-      const description = fieldDoc?.description ?? this.referencedDescription(type);
-      if (description) property.description = description;
+      if (fieldDoc?.description) property.description = fieldDoc.description;
       const patch = patchExtension(modelName, field);
       if (patch) {
         property['x-kubernetes-patch-strategy'] = patch.strategy;
@@ -335,11 +334,6 @@ class SchemaCollector {
     if (doc?.description) schema.description = doc.description;
     if (required.length) schema.required = required;
     return schema;
-  }
-
-  /** The generated client drops descriptions of fields that reference a type; the type's own helps explain. */
-  private referencedDescription(type: ApiFieldType): string | undefined {
-    return type.kind === 'model' ? modelDoc(type.model)?.description : undefined;
   }
 
   private typeSchema(type: ApiFieldType): JsonObject {

@@ -11,7 +11,11 @@ describe('applyJsonMergePatch', () => {
     [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
     [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
     [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-    [['a', 'b'], ['c', 'd'], ['c', 'd']],
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['c', 'd'],
+    ],
     [{ a: 'b' }, ['c'], ['c']],
     [{ a: 'foo' }, null, null],
     [{ a: 'foo' }, 'bar', 'bar'],
@@ -32,6 +36,14 @@ describe('applyJsonMergePatch', () => {
 
   it('keeps nulls inside arrays, which are values, not deletions', () => {
     expect(applyJsonMergePatch({}, { a: [null, 1] })).toEqual({ a: [null, 1] });
+  });
+
+  it('treats __proto__ as an ordinary key', () => {
+    const result = applyJsonMergePatch({ a: {} }, JSON.parse('{"a":{"__proto__":{"polluted":true}}}')) as {
+      a: Record<string, unknown>;
+    };
+    expect(result.a.polluted).toBeUndefined();
+    expect(Object.keys(result.a)).toEqual(['__proto__']);
   });
 
   it('never mutates its inputs nor shares structure with them', () => {

@@ -23,7 +23,10 @@ describe('applyJsonPatch', () => {
     [
       'add',
       [{ op: 'add', path: '/metadata/labels/tier', value: 'front' }],
-      (p: ReturnType<typeof pod>) => ({ ...p, metadata: { ...p.metadata, labels: { app: 'web', tier: 'front' } } }),
+      (p: ReturnType<typeof pod>) => ({
+        ...p,
+        metadata: { ...p.metadata, labels: { app: 'web', tier: 'front' } },
+      }),
     ],
     [
       'remove',
@@ -33,7 +36,10 @@ describe('applyJsonPatch', () => {
     [
       'replace',
       [{ op: 'replace', path: '/spec/containers/0/image', value: 'nginx:1.2' }],
-      (p: ReturnType<typeof pod>) => ({ ...p, spec: { containers: [{ name: 'nginx', image: 'nginx:1.2' }] } }),
+      (p: ReturnType<typeof pod>) => ({
+        ...p,
+        spec: { containers: [{ name: 'nginx', image: 'nginx:1.2' }] },
+      }),
     ],
     [
       'test then replace',
@@ -51,7 +57,10 @@ describe('applyJsonPatch', () => {
     [
       'copy',
       [{ op: 'copy', from: '/spec/containers/0', path: '/spec/containers/-' }],
-      (p: ReturnType<typeof pod>) => ({ ...p, spec: { containers: [p.spec.containers[0], p.spec.containers[0]] } }),
+      (p: ReturnType<typeof pod>) => ({
+        ...p,
+        spec: { containers: [p.spec.containers[0], p.spec.containers[0]] },
+      }),
     ],
     ['an empty list', [], (p: ReturnType<typeof pod>) => p],
   ])('applies %s', (_name, operations, expected) => {
@@ -96,7 +105,10 @@ describe('applyJsonPatch', () => {
   });
 
   it.each([
-    [{ op: 'add', path: '/a', value: 1 }, 'json: cannot unmarshal object into Go value of type jsonpatch.Patch'],
+    [
+      { op: 'add', path: '/a', value: 1 },
+      'json: cannot unmarshal object into Go value of type jsonpatch.Patch',
+    ],
     ['[]', 'json: cannot unmarshal string into Go value of type jsonpatch.Patch'],
     [null, 'json: cannot unmarshal null into Go value of type jsonpatch.Patch'],
     [['add'], 'json: cannot unmarshal string into Go value of type jsonpatch.Operation'],

@@ -66,7 +66,9 @@ function mergeMap(original: JsonObject, patch: JsonObject, type: FieldType | und
 
   for (const [patchKey, patchValue] of Object.entries(patch)) {
     const isDeleteList = patchKey.startsWith(DELETE_FROM_PRIMITIVE_LIST);
-    const key = isDeleteList ? directiveTarget(patchKey, DELETE_FROM_PRIMITIVE_LIST, badPrimitiveList) : patchKey;
+    const key = isDeleteList
+      ? directiveTarget(patchKey, DELETE_FROM_PRIMITIVE_LIST, badPrimitiveList)
+      : patchKey;
     if (patchValue === null) {
       delete original[key];
       continue;
@@ -138,7 +140,12 @@ function mergeList(
   return orderMerged(base, items, remaining, mergeKey);
 }
 
-function orderMerged(merged: unknown[], patchItems: unknown[], live: unknown[], mergeKey: string | undefined) {
+function orderMerged(
+  merged: unknown[],
+  patchItems: unknown[],
+  live: unknown[],
+  mergeKey: string | undefined,
+) {
   const identity = identityOf(mergeKey);
   const [named, serverOnly] = partitionByPresence(merged, patchItems, identity);
   return normalizeElementOrder(named, serverOnly, patchItems, live, identity);
@@ -267,7 +274,8 @@ function applyElementOrders(original: JsonObject, patch: JsonObject, type: Field
 function validateElementOrder(patchList: unknown[], order: unknown[], mergeKey: string | undefined): void {
   if (mergeKey !== undefined) {
     for (const item of order) {
-      if (!isPlainObject(item)) throw patchFailed(`expected a map[string]interface {}, but received a ${goTypeName(item)}`);
+      if (!isPlainObject(item))
+        throw patchFailed(`expected a map[string]interface {}, but received a ${goTypeName(item)}`);
       if (!Object.hasOwn(item, mergeKey)) throw noMergeKey(item, mergeKey);
     }
   }

@@ -28,7 +28,7 @@ import { StorageConflict, withRevision } from '../storage/etcd-storage.js';
 import { collectionKey, objectKey } from '../storage/registry-keys.js';
 import { applyDefaults } from '../admission/defaults.js';
 import { validateObject } from '../admission/validation.js';
-import { validateFields } from '../openapi/field-validation.js';
+import { dropUnknownFields, validateFields } from '../openapi/field-validation.js';
 import type { FieldValidationMode } from '../openapi/field-validation.js';
 import { applyPatch } from '../patch/patch-type.js';
 import type { FieldSelector } from '../field-selector.js';
@@ -194,8 +194,14 @@ export class ResourceStore {
     return { ...obj, apiVersion, kind: scope.resource.kind, metadata };
   }
 
-  private checkFields(scope: Scope, obj: KubeObject, mode: FieldValidationMode | undefined): string[] {
-    return validateFields(obj, scope.resource.modelName, mode ?? 'Ignore').warnings;
+  /**
+   * Field validation as upstream's decoder: type errors are always 400, unknown fields are 400 in
+   * Strict mode and warnings in Warn mode, and in every mode they are dropped rather than stored.
+   */
+  private decode(scope: Scope, obj: KubeObject, mode: FieldValidationMode | undefined, forPatch = false): { obj: KubeObject; warnings: string[] } {
+    const target = forPatch ? undefined : { kind: scope.resource.kind, version: scope.resource.version };
+    const { warnings } = validateFields(obj, scope.resource.modelName, mode ?? 'Ignore', target);
+    return { obj: dropUnknownFields(obj, scope.resource.modelName), warnings };
   }
 
   private validate(scope: Scope, obj: KubeObject, old?: KubeObject): void {
@@ -204,8 +210,7 @@ export class ResourceStore {
   }
 
   async create(scope: Scope, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    const request = this.checkBody(scope, body);
-    const warnings = this.checkFields(scope, request, opts.fieldValidation);
+    const { obj: request, warnings } = this.decode(scope, this.checkBody(scope, body), opts.fieldValidation);
     const meta = request.metadata;
     if (!meta.name && !meta.generateName) {
       throw invalid(scope.resource.kind, scope.resource.group, '', [
@@ -388,8 +393,7 @@ export class ResourceStore {
   }
 
   async update(scope: Scope, name: string, body: unknown, opts: WriteOptions = {}, subresource?: Subresource): Promise<WriteResult> {
-    const request = this.checkBody(scope, body, name);
-    const warnings = this.checkFields(scope, request, opts.fieldValidation);
+    const { obj: request, warnings } = this.decode(scope, this.checkBody(scope, body, name), opts.fieldValidation);
     const pinnedVersion = request.metadata.resourceVersion || undefined;
     const result = await this.guaranteedUpdate(
       scope,
@@ -420,11 +424,14 @@ export class ResourceStore {
           // Server-side apply creates what does not exist; other patches need an object to patch.
           if (!isApply || subresource) throw this.notFound(scope, name);
           const applied = applyPatch(contentType, undefined, body, scope.resource.modelName);
-          return { next: this.checkBody(scope, applied, name) };
+          const decoded = this.decode(scope, this.checkBody(scope, applied, name), opts.fieldValidation, true);
+          warnings = decoded.warnings;
+          return { next: decoded.obj };
         }
         const patched = applyPatch(contentType, current, body, scope.resource.modelName);
-        const next = this.checkBody(scope, patched, name);
-        warnings = this.checkFields(scope, next, opts.fieldValidation);
+        const decoded = this.decode(scope, this.checkBody(scope, patched, name), opts.fieldValidation, true);
+        const next = decoded.obj;
+        warnings = decoded.warnings;
         const rv = next.metadata.resourceVersion;
         return { next, pinnedVersion: rv && rv !== current.metadata.resourceVersion ? rv : undefined };
       },

@@ -4,7 +4,11 @@ import { podPrinter } from './pod-printer.js';
 const NOW = new Date('2024-05-01T12:00:00Z');
 const ago = (seconds: number) => new Date(NOW.getTime() - seconds * 1000).toISOString();
 
-function pod(spec: Record<string, unknown>, status: Record<string, unknown>, meta: Record<string, unknown> = {}): KubeObject {
+function pod(
+  spec: Record<string, unknown>,
+  status: Record<string, unknown>,
+  meta: Record<string, unknown> = {},
+): KubeObject {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -52,7 +56,15 @@ describe('pod printer', () => {
           containerStatuses: [{ name: 'app', ready: true, started: true, restartCount: 0, state: running }],
         },
       ),
-      { Name: 'web-0', Ready: '1/1', Status: 'Running', Restarts: '0', Age: '5m10s', IP: '10.244.1.7', Node: 'node-1' },
+      {
+        Name: 'web-0',
+        Ready: '1/1',
+        Status: 'Running',
+        Restarts: '0',
+        Age: '5m10s',
+        IP: '10.244.1.7',
+        Node: 'node-1',
+      },
     ],
     [
       'an unschedulable pending pod',
@@ -63,7 +75,14 @@ describe('pod printer', () => {
           conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable' }],
         },
       ),
-      { Ready: '0/1', Status: 'Pending', Restarts: '0', IP: '<none>', Node: '<none>', 'Nominated Node': '<none>' },
+      {
+        Ready: '0/1',
+        Status: 'Pending',
+        Restarts: '0',
+        IP: '<none>',
+        Node: '<none>',
+        'Nominated Node': '<none>',
+      },
     ],
     [
       'a pod whose container is being created',
@@ -71,7 +90,14 @@ describe('pod printer', () => {
         { nodeName: 'node-1' },
         {
           phase: 'Pending',
-          containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }],
+          containerStatuses: [
+            {
+              name: 'app',
+              ready: false,
+              restartCount: 0,
+              state: { waiting: { reason: 'ContainerCreating' } },
+            },
+          ],
         },
       ),
       { Ready: '0/1', Status: 'ContainerCreating' },
@@ -103,10 +129,17 @@ describe('pod printer', () => {
         {
           phase: 'Pending',
           initContainerStatuses: [
-            { name: 'migrate', ready: true, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+            {
+              name: 'migrate',
+              ready: true,
+              restartCount: 0,
+              state: { terminated: { exitCode: 0, reason: 'Completed' } },
+            },
             { name: 'seed', ready: false, restartCount: 0, state: running },
           ],
-          containerStatuses: [{ name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }],
+          containerStatuses: [
+            { name: 'app', ready: false, restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } },
+          ],
         },
       ),
       { Ready: '0/1', Status: 'Init:1/2', Restarts: '0' },
@@ -117,7 +150,9 @@ describe('pod printer', () => {
         { initContainers: [{ name: 'migrate' }] },
         {
           phase: 'Pending',
-          initContainerStatuses: [{ name: 'migrate', restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } }],
+          initContainerStatuses: [
+            { name: 'migrate', restartCount: 0, state: { waiting: { reason: 'PodInitializing' } } },
+          ],
         },
       ),
       { Status: 'Init:0/1' },
@@ -128,7 +163,9 @@ describe('pod printer', () => {
         { initContainers: [{ name: 'migrate' }] },
         {
           phase: 'Pending',
-          initContainerStatuses: [{ name: 'migrate', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } }],
+          initContainerStatuses: [
+            { name: 'migrate', restartCount: 0, state: { waiting: { reason: 'ImagePullBackOff' } } },
+          ],
         },
       ),
       { Status: 'Init:ImagePullBackOff' },
@@ -147,7 +184,9 @@ describe('pod printer', () => {
               lastState: { terminated: { exitCode: 1, reason: 'Error', finishedAt: ago(120) } },
             },
           ],
-          containerStatuses: [{ name: 'app', restartCount: 7, state: { waiting: { reason: 'PodInitializing' } } }],
+          containerStatuses: [
+            { name: 'app', restartCount: 7, state: { waiting: { reason: 'PodInitializing' } } },
+          ],
         },
       ),
       { Status: 'Init:Error', Restarts: '3 (2m ago)' },
@@ -156,7 +195,10 @@ describe('pod printer', () => {
       'an init container killed by a signal without a reason',
       pod(
         { initContainers: [{ name: 'migrate' }] },
-        { phase: 'Pending', initContainerStatuses: [{ name: 'migrate', state: { terminated: { exitCode: 137, signal: 9 } } }] },
+        {
+          phase: 'Pending',
+          initContainerStatuses: [{ name: 'migrate', state: { terminated: { exitCode: 137, signal: 9 } } }],
+        },
       ),
       { Status: 'Init:Signal:9' },
     ],
@@ -164,7 +206,10 @@ describe('pod printer', () => {
       'an init container that exited non-zero without a reason',
       pod(
         { initContainers: [{ name: 'migrate' }] },
-        { phase: 'Pending', initContainerStatuses: [{ name: 'migrate', state: { terminated: { exitCode: 2 } } }] },
+        {
+          phase: 'Pending',
+          initContainerStatuses: [{ name: 'migrate', state: { terminated: { exitCode: 2 } } }],
+        },
       ),
       { Status: 'Init:ExitCode:2' },
     ],
@@ -194,7 +239,12 @@ describe('pod printer', () => {
           phase: 'Succeeded',
           conditions: [readyCondition('False')],
           containerStatuses: [
-            { name: 'app', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: ago(60) } } },
+            {
+              name: 'app',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 0, reason: 'Completed', finishedAt: ago(60) } },
+            },
           ],
         },
         { deletionTimestamp: ago(1) },
@@ -205,25 +255,37 @@ describe('pod printer', () => {
       'a failed pod',
       pod(
         { nodeName: 'node-1' },
-        { phase: 'Failed', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 1, reason: 'Error' } } }] },
+        {
+          phase: 'Failed',
+          containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 1, reason: 'Error' } } }],
+        },
       ),
       { Status: 'Error' },
     ],
     [
       'a container that exited without a reason',
-      pod({}, { phase: 'Failed', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137 } } }] }),
+      pod(
+        {},
+        { phase: 'Failed', containerStatuses: [{ name: 'app', state: { terminated: { exitCode: 137 } } }] },
+      ),
       { Status: 'ExitCode:137' },
     ],
     [
       'an evicted pod (the pod-level reason)',
-      pod({ nodeName: 'node-1' }, { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' }),
+      pod(
+        { nodeName: 'node-1' },
+        { phase: 'Failed', reason: 'Evicted', message: 'The node was low on resource: memory.' },
+      ),
       { Ready: '0/1', Status: 'Evicted' },
     ],
     [
       'a scheduling-gated pod',
       pod(
         { schedulingGates: [{ name: 'example.com/quota' }] },
-        { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }] },
+        {
+          phase: 'Pending',
+          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }],
+        },
       ),
       { Status: 'SchedulingGated' },
     ],
@@ -259,19 +321,55 @@ describe('pod printer', () => {
   it.each([
     ['Running', 'True'],
     ['NotReady', 'False'],
-  ] as const)('reports %s when one container completed and another still runs (Ready=%s)', (expected, ready) => {
+  ] as const)(
+    'reports %s when one container completed and another still runs (Ready=%s)',
+    (expected, ready) => {
+      const obj = pod(
+        { containers: [{ name: 'app' }, { name: 'job' }] },
+        {
+          phase: 'Running',
+          conditions: [readyCondition(ready)],
+          containerStatuses: [
+            { name: 'app', ready: true, restartCount: 0, state: running },
+            {
+              name: 'job',
+              ready: false,
+              restartCount: 0,
+              state: { terminated: { exitCode: 0, reason: 'Completed' } },
+            },
+          ],
+        },
+      );
+      expect(row(obj)).toMatchObject({ Ready: '1/2', Status: expected });
+    },
+  );
+
+  it('drops restarts of finished init containers once the pod is initialised', () => {
     const obj = pod(
-      { containers: [{ name: 'app' }, { name: 'job' }] },
+      { initContainers: [{ name: 'migrate' }] },
       {
         phase: 'Running',
-        conditions: [readyCondition(ready)],
+        conditions: [{ type: 'Initialized', status: 'True' }, readyCondition('True')],
+        initContainerStatuses: [
+          {
+            name: 'migrate',
+            restartCount: 2,
+            state: { terminated: { exitCode: 0, reason: 'Completed' } },
+            lastState: { terminated: { exitCode: 1, finishedAt: ago(30) } },
+          },
+        ],
         containerStatuses: [
-          { name: 'app', ready: true, restartCount: 0, state: running },
-          { name: 'job', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+          {
+            name: 'app',
+            ready: true,
+            restartCount: 1,
+            state: running,
+            lastState: { terminated: { finishedAt: ago(240) } },
+          },
         ],
       },
     );
-    expect(row(obj)).toMatchObject({ Ready: '1/2', Status: expected });
+    expect(row(obj)).toMatchObject({ Ready: '1/1', Status: 'Running', Restarts: '1 (4m ago)' });
   });
 
   it('takes the latest restart across containers for the "ago" suffix', () => {
@@ -280,8 +378,20 @@ describe('pod printer', () => {
       {
         phase: 'Running',
         containerStatuses: [
-          { name: 'a', ready: true, restartCount: 2, state: running, lastState: { terminated: { finishedAt: ago(3600) } } },
-          { name: 'b', ready: true, restartCount: 1, state: running, lastState: { terminated: { finishedAt: ago(90) } } },
+          {
+            name: 'a',
+            ready: true,
+            restartCount: 2,
+            state: running,
+            lastState: { terminated: { finishedAt: ago(3600) } },
+          },
+          {
+            name: 'b',
+            ready: true,
+            restartCount: 1,
+            state: running,
+            lastState: { terminated: { finishedAt: ago(90) } },
+          },
         ],
       },
     );
@@ -301,7 +411,12 @@ describe('pod printer', () => {
         ],
       },
     );
-    expect(row(obj)).toMatchObject({ IP: 'fd00::7', Node: '<none>', 'Nominated Node': 'node-2', 'Readiness Gates': '1/2' });
+    expect(row(obj)).toMatchObject({
+      IP: 'fd00::7',
+      Node: '<none>',
+      'Nominated Node': 'node-2',
+      'Readiness Gates': '1/2',
+    });
   });
 
   it('prints <unknown> for the age of an object without a creation timestamp', () => {
@@ -309,7 +424,17 @@ describe('pod printer', () => {
   });
 
   it.each([
-    ['Succeeded', [{ type: 'Completed', status: 'True', reason: 'Succeeded', message: 'The pod has completed successfully.' }]],
+    [
+      'Succeeded',
+      [
+        {
+          type: 'Completed',
+          status: 'True',
+          reason: 'Succeeded',
+          message: 'The pod has completed successfully.',
+        },
+      ],
+    ],
     ['Failed', [{ type: 'Completed', status: 'True', reason: 'Failed', message: 'The pod failed.' }]],
     ['Running', undefined],
   ])('marks rows of %s pods with the Completed row condition', (phase, expected) => {

@@ -145,7 +145,7 @@ function summarisePod(pod: KubeObject, now: Date): PodSummary {
         readyContainers++;
       }
     }
-    // A pod whose last-listed container completed while another still runs is not "Completed".
+    // One finished container does not make a pod whose other containers still run "Completed".
     if (reason === 'Completed' && hasRunning) {
       reason = hasCondition(conditions, 'Ready') ? 'Running' : 'NotReady';
     }

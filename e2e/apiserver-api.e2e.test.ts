@@ -1,0 +1,305 @@
+/**
+ * The API server's REST semantics over real HTTP and a real etcd: concurrency, watch resume and
+ * expiry, allocation, and the Status errors clients branch on.
+ */
+import http from 'node:http';
+import { Etcd3 } from 'etcd3';
+import { startTestApiServer } from './support/test-api-server.js';
+import type { TestApiServer } from './support/test-api-server.js';
+import { request } from './support/api-client.js';
+import { waitFor } from './support/wait-for.js';
+
+let api: TestApiServer;
+
+beforeAll(async () => {
+  api = await startTestApiServer();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+const cm = (name: string, data: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data });
+
+/** Reads a watch stream line by line until `until` says stop; returns the events seen. */
+function watch(path: string, until: (events: Record<string, unknown>[]) => boolean, timeoutMs = 10_000) {
+  return new Promise<{ events: Record<string, unknown>[]; ended: boolean }>((resolve, reject) => {
+    const events: Record<string, unknown>[] = [];
+    let buffer = '';
+    const req = http.get(`${api.url}${path}`, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`watch answered ${res.statusCode}`));
+      res.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString('utf8');
+        let nl;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          events.push(JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>);
+          buffer = buffer.slice(nl + 1);
+        }
+        if (until(events)) {
+          req.destroy();
+          resolve({ events, ended: false });
+        }
+      });
+      res.on('end', () => resolve({ events, ended: true }));
+    });
+    req.on('error', (err) => (err.message.includes('aborted') ? undefined : reject(err)));
+    setTimeout(() => {
+      req.destroy();
+      resolve({ events, ended: false });
+    }, timeoutMs).unref();
+  });
+}
+
+describe('concurrency', () => {
+  it('lets exactly one of 100 concurrent PUTs with the same resourceVersion win, each round', async () => {
+    const created = await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('contended', { round: '0' }));
+    expect(created.status).toBe(201);
+    let current = created.body as { metadata: { resourceVersion: string } };
+    for (let round = 1; round <= 3; round++) {
+      const results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          request(api.url, 'PUT', '/api/v1/namespaces/default/configmaps/contended', {
+            ...cm('contended', { round: String(round), writer: String(i) }),
+            metadata: { name: 'contended', resourceVersion: current.metadata.resourceVersion },
+          }),
+        ),
+      );
+      const codes = results.map((r) => r.status).sort();
+      expect(codes.filter((c) => c === 200)).toHaveLength(1);
+      expect(codes.filter((c) => c === 409)).toHaveLength(99);
+      const loser = results.find((r) => r.status === 409)!;
+      expect(loser.body).toMatchObject({ kind: 'Status', reason: 'Conflict', code: 409 });
+      const winner = results.find((r) => r.status === 200)!;
+      const stored = await request(api.url, 'GET', '/api/v1/namespaces/default/configmaps/contended');
+      expect((stored.body as { data: unknown }).data).toEqual((winner.body as { data: unknown }).data);
+      current = stored.body as typeof current;
+    }
+  });
+
+  it('loses no write among 100 concurrent patches without a resourceVersion', async () => {
+    await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('counter'));
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        request(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/counter', { data: { [`k${i}`]: String(i) } }, {
+          'Content-Type': 'application/merge-patch+json',
+        }),
+      ),
+    );
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    const stored = await request(api.url, 'GET', '/api/v1/namespaces/default/configmaps/counter');
+    expect(Object.keys((stored.body as { data: object }).data)).toHaveLength(100);
+  });
+
+  it('gives 50 services created at once 50 different ClusterIPs and node ports', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        request(api.url, 'POST', '/api/v1/namespaces/default/services', {
+          metadata: { name: `svc-${i}` },
+          spec: { type: 'NodePort', selector: { app: 'x' }, ports: [{ port: 80 }] },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(201));
+    const specs = results.map((r) => (r.body as { spec: { clusterIP: string; ports: { nodePort: number }[] } }).spec);
+    expect(new Set(specs.map((s) => s.clusterIP)).size).toBe(50);
+    expect(new Set(specs.map((s) => s.ports[0].nodePort)).size).toBe(50);
+    for (const s of specs) {
+      expect(s.ports[0].nodePort).toBeGreaterThanOrEqual(30000);
+      expect(s.ports[0].nodePort).toBeLessThanOrEqual(32767);
+    }
+  });
+
+  it('refuses a ClusterIP that is taken or out of range with 422, and frees it on delete', async () => {
+    const first = await request(api.url, 'POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'fixed-a' },
+      spec: { clusterIP: '10.96.100.100', ports: [{ port: 80 }] },
+    });
+    expect(first.status).toBe(201);
+    const taken = await request(api.url, 'POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'fixed-b' },
+      spec: { clusterIP: '10.96.100.100', ports: [{ port: 80 }] },
+    });
+    expect(taken.status).toBe(422);
+    expect(taken.body.message).toMatch(/already allocated/);
+    const outside = await request(api.url, 'POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'fixed-c' },
+      spec: { clusterIP: '192.168.1.1', ports: [{ port: 80 }] },
+    });
+    expect(outside.status).toBe(422);
+    expect(outside.body.message).toMatch(/not in the valid range/);
+    expect((await request(api.url, 'DELETE', '/api/v1/namespaces/default/services/fixed-a')).status).toBe(200);
+    const reused = await request(api.url, 'POST', '/api/v1/namespaces/default/services', {
+      metadata: { name: 'fixed-b' },
+      spec: { clusterIP: '10.96.100.100', ports: [{ port: 80 }] },
+    });
+    expect(reused.status).toBe(201);
+  });
+});
+
+describe('watch', () => {
+  it('resumes from a resourceVersion and sees every later change in order', async () => {
+    const a = await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('w-a'));
+    const rv = (a.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('w-b'));
+    await request(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/w-a', { data: { x: '1' } }, {
+      'Content-Type': 'application/merge-patch+json',
+    });
+    await request(api.url, 'DELETE', '/api/v1/namespaces/default/configmaps/w-b');
+    const { events } = await watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, (e) => e.length >= 3);
+    expect(events.map((e) => [e.type, (e.object as { metadata: { name: string } }).metadata.name])).toEqual([
+      ['ADDED', 'w-b'],
+      ['MODIFIED', 'w-a'],
+      ['DELETED', 'w-b'],
+    ]);
+    for (const e of events) expect(e.object).toMatchObject({ apiVersion: 'v1', kind: 'ConfigMap' });
+  });
+
+  it('sends ADDED and DELETED as an object enters and leaves a label selector', async () => {
+    const start = await request(api.url, 'GET', '/api/v1/namespaces/default/configmaps');
+    const rv = (start.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const pending = watch(`/api/v1/namespaces/default/configmaps?watch=true&labelSelector=tier%3Dfront&resourceVersion=${rv}`, (e) => e.length >= 2);
+    await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('sel'));
+    const label = (tier: string | null) =>
+      request(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/sel', { metadata: { labels: { tier } } }, {
+        'Content-Type': 'application/merge-patch+json',
+      });
+    await label('front');
+    await label(null);
+    const { events } = await pending;
+    expect(events.map((e) => e.type)).toEqual(['ADDED', 'DELETED']);
+  });
+
+  it('ends a watch cleanly at timeoutSeconds and sends bookmarks only when asked', async () => {
+    const started = Date.now();
+    const { events, ended } = await watch('/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1&resourceVersion=1', () => false);
+    expect(ended).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(events.some((e) => e.type === 'BOOKMARK')).toBe(false);
+  });
+
+  it('answers a watch from a compacted resourceVersion with an ERROR 410 event and closes', async () => {
+    const a = await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('old'));
+    const rv = Number((a.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
+    let last = a;
+    for (let i = 0; i < 3; i++) {
+      last = await request(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/old', { data: { i: String(i) } }, {
+        'Content-Type': 'application/merge-patch+json',
+      });
+    }
+    const client = new Etcd3({ hosts: [api.etcdUrl] });
+    await client.kv.compact({ revision: Number((last.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion) });
+    client.close();
+    // Evict the cache's window by restarting the server, so the request reaches etcd's history.
+    await api.restart();
+    const { events, ended } = await watch(`/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${rv}`, () => false, 5000);
+    expect(ended).toBe(true);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
+  });
+
+  it('flushes the response headers before any event', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.get(`${api.url}/api/v1/namespaces/kube-public/configmaps?watch=true&resourceVersion=1`, (res) => {
+        resolve(res.statusCode ?? 0);
+        req.destroy();
+      });
+      req.on('error', reject);
+    });
+    expect(status).toBe(200);
+  });
+});
+
+describe('errors are Status objects', () => {
+  it.each([
+    ['GET', '/api/v1/namespaces/default/configmaps/nope', undefined, {}, 404, 'NotFound'],
+    ['GET', '/api/v1/nothings', undefined, {}, 404, 'NotFound'],
+    ['POST', '/api/v1/namespaces/default/configmaps', '{"metadata": ', {}, 400, 'BadRequest'],
+    ['POST', '/api/v1/namespaces/default/configmaps', { kind: 'Secret', metadata: { name: 'x' } }, {}, 400, 'BadRequest'],
+    ['POST', '/api/v1/namespaces/default/configmaps', { metadata: { name: 'x', namespace: 'other' } }, {}, 400, 'BadRequest'],
+    ['POST', '/api/v1/namespaces/missing/configmaps', cm('x'), {}, 404, 'NotFound'],
+    ['POST', '/api/v1/namespaces/default/configmaps', cm('Bad_Name'), {}, 422, 'Invalid'],
+    ['PATCH', '/api/v1/namespaces/default/configmaps/x', '{}', { 'Content-Type': 'text/plain' }, 415, 'UnsupportedMediaType'],
+    ['POST', '/api/v1/namespaces/default/configmaps/x', cm('x'), {}, 405, 'MethodNotAllowed'],
+  ])('%s %s → %i', async (method, path, body, headers, code, reason) => {
+    const res = await request(api.url, method as string, path as string, body, headers as Record<string, string>);
+    expect(res.status).toBe(code);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(res.body).toMatchObject({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason });
+  });
+
+  it('refuses bodies over 3 MiB with 413 and stores nothing', async () => {
+    const big = cm('huge', { blob: 'x'.repeat(3 * 1024 * 1024 + 10) });
+    const res = await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', big);
+    expect(res.status).toBe(413);
+    expect((await request(api.url, 'GET', '/api/v1/namespaces/default/configmaps/huge')).status).toBe(404);
+  });
+
+  it('names the resource in a 409 AlreadyExists', async () => {
+    await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('twice'));
+    const res = await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('twice'));
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ reason: 'AlreadyExists', message: 'configmaps "twice" already exists' });
+  });
+});
+
+describe('lifecycle', () => {
+  it('has the system namespaces and the kubernetes service from the start', async () => {
+    const list = await request<{ items: { metadata: { name: string } }[] }>(api.url, 'GET', '/api/v1/namespaces');
+    expect(list.body.items.map((n) => n.metadata.name).sort()).toEqual(['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+    const svc = await request<{ spec: { clusterIP: string } }>(api.url, 'GET', '/api/v1/namespaces/default/services/kubernetes');
+    expect(svc.body.spec.clusterIP).toBe('10.96.0.1');
+  });
+
+  it('deletes an unscheduled pod at once and a bound pod gracefully', async () => {
+    const pod = (name: string, nodeName?: string) => ({
+      metadata: { name },
+      spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'c', image: 'busybox' }] },
+    });
+    await request(api.url, 'POST', '/api/v1/namespaces/default/pods', pod('loose'));
+    expect((await request(api.url, 'DELETE', '/api/v1/namespaces/default/pods/loose')).status).toBe(200);
+    expect((await request(api.url, 'GET', '/api/v1/namespaces/default/pods/loose')).status).toBe(404);
+
+    await request(api.url, 'POST', '/api/v1/namespaces/default/pods', pod('bound', 'node-1'));
+    const graceful = await request<{ metadata: { deletionTimestamp?: string; deletionGracePeriodSeconds?: number } }>(
+      api.url,
+      'DELETE',
+      '/api/v1/namespaces/default/pods/bound',
+    );
+    expect(graceful.body.metadata.deletionTimestamp).toBeDefined();
+    expect(graceful.body.metadata.deletionGracePeriodSeconds).toBe(30);
+    expect((await request(api.url, 'GET', '/api/v1/namespaces/default/pods/bound')).status).toBe(200);
+    // The kubelet's final delete, with no grace left.
+    await request(api.url, 'DELETE', '/api/v1/namespaces/default/pods/bound', { gracePeriodSeconds: 0 });
+    expect((await request(api.url, 'GET', '/api/v1/namespaces/default/pods/bound')).status).toBe(404);
+  });
+
+  it('holds an object with finalizers until the last one is removed', async () => {
+    await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', { ...cm('held'), metadata: { name: 'held', finalizers: ['example.com/hold'] } });
+    const del = await request<{ metadata: { deletionTimestamp?: string } }>(api.url, 'DELETE', '/api/v1/namespaces/default/configmaps/held');
+    expect(del.body.metadata.deletionTimestamp).toBeDefined();
+    expect((await request(api.url, 'GET', '/api/v1/namespaces/default/configmaps/held')).status).toBe(200);
+    await request(api.url, 'PATCH', '/api/v1/namespaces/default/configmaps/held', { metadata: { finalizers: null } }, {
+      'Content-Type': 'application/merge-patch+json',
+    });
+    await waitFor(async () => (await request(api.url, 'GET', '/api/v1/namespaces/default/configmaps/held')).status === 404);
+  });
+
+  it('does not bump the resourceVersion for a write that changes nothing', async () => {
+    const created = await request<{ metadata: { resourceVersion: string } }>(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('same', { a: '1' }));
+    const patched = await request<{ metadata: { resourceVersion: string } }>(
+      api.url,
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/same',
+      { data: { a: '1' } },
+      { 'Content-Type': 'application/merge-patch+json' },
+    );
+    expect(patched.body.metadata.resourceVersion).toBe(created.body.metadata.resourceVersion);
+  });
+
+  it('keeps every object across a restart of the API server', async () => {
+    await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('durable', { k: 'v' }));
+    await api.restart();
+    const got = await request<{ data: Record<string, string> }>(api.url, 'GET', '/api/v1/namespaces/default/configmaps/durable');
+    expect(got.status).toBe(200);
+    expect(got.body.data).toEqual({ k: 'v' });
+  });
+});
