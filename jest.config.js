@@ -11,6 +11,8 @@ const common = {
 };
 
 export default {
+  // Integration tests start servers and real processes; unit tests finish far below this anyway.
+  testTimeout: 120000,
   projects: [
     {
       ...common,
@@ -25,7 +27,6 @@ export default {
       testPathIgnorePatterns: ['/node_modules/', '/dist/'],
       globalSetup: '<rootDir>/e2e/support/global-setup.ts',
       globalTeardown: '<rootDir>/e2e/support/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

@@ -76,12 +76,17 @@ function errorMiddleware(log: (line: string) => void) {
     let apiError: ApiError;
     const e = err as { type?: string; status?: number; message?: string };
     if (err instanceof ApiError) apiError = err;
-    else if (e?.type === 'entity.too.large') apiError = new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large');
+    else if (e?.type === 'entity.too.large')
+      apiError = new ApiError(413, 'RequestEntityTooLarge', 'the request body is too large');
     else if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
       apiError = new ApiError(e.status, 'BadRequest', e.message ?? 'bad request');
     } else {
       log(`internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      apiError = new ApiError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+      apiError = new ApiError(
+        500,
+        'InternalError',
+        `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     if (res.headersSent) {
       res.end();
@@ -93,7 +98,12 @@ function errorMiddleware(log: (line: string) => void) {
 
 export async function startApiServer(partial: Partial<ApiServerConfig>): Promise<RunningApiServer> {
   const config: ApiServerConfig = { ...DEFAULT_API_SERVER_CONFIG, ...partial };
-  const client = new Etcd3({ hosts: config.etcdServers });
+  // grpc-js caps received messages at 4 MiB, which a LIST of ~1,600 pods already exceeds; etcd's own Go
+  // client (and so kube-apiserver) lifts that cap for range responses, and so does this one.
+  const client = new Etcd3({
+    hosts: config.etcdServers,
+    grpcOptions: { 'grpc.max_receive_message_length': -1 },
+  });
   await waitForEtcd(client, 30_000);
 
   const registry = new ResourceRegistry();
@@ -134,7 +144,10 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
       await client.maintenance.status();
       res.type('text/plain').send('ok');
     } catch (err) {
-      res.status(500).type('text/plain').send(`[-]etcd failed: ${String(err)}\nreadyz check failed`);
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`[-]etcd failed: ${String(err)}\nreadyz check failed`);
     }
   });
   app.use(discoveryRouter(registry, () => `${config.bindAddress}:${boundPort}`));
@@ -159,7 +172,10 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   boundPort = (server.address() as AddressInfo).port;
 
   try {
-    await bootstrapCluster(store, registry, { clusterIp: firstServiceIp(config.serviceRanges.clusterIpRange), port: boundPort });
+    await bootstrapCluster(store, registry, {
+      clusterIp: firstServiceIp(config.serviceRanges.clusterIpRange),
+      port: boundPort,
+    });
   } catch (err) {
     server.close();
     client.close();

@@ -22,7 +22,9 @@ export interface EtcdProcess {
 }
 
 export function findEtcdBinary(explicit?: string): string | undefined {
-  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(':').map((d) => path.join(d, 'etcd')), '/usr/bin/etcd'];
+  const candidates = explicit
+    ? [explicit]
+    : [...(process.env.PATH ?? '').split(':').map((d) => path.join(d, 'etcd')), '/usr/bin/etcd'];
   return candidates.find((c) => {
     try {
       fs.accessSync(c, fs.constants.X_OK);
@@ -36,7 +38,9 @@ export function findEtcdBinary(explicit?: string): string | undefined {
 export async function startEtcd(opts: EtcdProcessOptions): Promise<EtcdProcess> {
   const binary = findEtcdBinary(opts.binary);
   if (!binary) {
-    throw new Error('etcd is not installed: install the Debian package etcd-server (npm start does it), or pass --etcd-servers');
+    throw new Error(
+      'etcd is not installed: install the Debian package etcd-server (npm start does it), or pass --etcd-servers',
+    );
   }
   fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const clientUrl = `http://127.0.0.1:${opts.clientPort}`;
@@ -61,9 +65,14 @@ export async function startEtcd(opts: EtcdProcessOptions): Promise<EtcdProcess> 
     stderr = (stderr + chunk.toString('utf8')).slice(-4000);
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const early = await Promise.race([exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 300))]);
+  const early = await Promise.race([
+    exited,
+    new Promise<'running'>((r) => setTimeout(() => r('running'), 300)),
+  ]);
   if (early !== 'running') {
-    throw new Error(`etcd exited at start (code ${early}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no output'}`);
+    throw new Error(
+      `etcd exited at start (code ${early}): ${stderr.trim().split('\n').slice(-3).join(' ') || 'no output'}`,
+    );
   }
   return {
     url: clientUrl,

@@ -10,7 +10,12 @@ export function kubeconfigYaml(server: string, name = 'kubicle'): string {
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server, ...(server.startsWith('http://') ? { 'insecure-skip-tls-verify': true } : {}) } }],
+    clusters: [
+      {
+        name,
+        cluster: { server, ...(server.startsWith('http://') ? { 'insecure-skip-tls-verify': true } : {}) },
+      },
+    ],
     users: [{ name: `${name}-admin`, user: {} }],
     contexts: [{ name, context: { cluster: name, user: `${name}-admin`, namespace: 'default' } }],
     'current-context': name,

@@ -59,7 +59,8 @@ function fail(message: string): never {
 function portOf(value: string | undefined, fallback: number, flag: string): number {
   if (value === undefined) return fallback;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`${flag} must be a port number, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    fail(`${flag} must be a port number, got ${JSON.stringify(value)}`);
   return port;
 }
 
@@ -92,7 +93,8 @@ function onShutdown(stop: () => Promise<void>): void {
 function describeStartError(err: unknown, port: number): string {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'EADDRINUSE') return `port ${port} is already in use: stop what uses it or pass --port`;
-  if (e?.code === 'EACCES') return `not allowed to listen on port ${port}: pick a port above 1024 or run as root`;
+  if (e?.code === 'EACCES')
+    return `not allowed to listen on port ${port}: pick a port above 1024 or run as root`;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -114,7 +116,11 @@ async function up(argv: string[]): Promise<void> {
   try {
     let etcdServers = values['etcd-servers']?.split(',').filter(Boolean);
     if (!etcdServers?.length) {
-      etcd = await startEtcd({ dataDir: path.join(dataDir, 'etcd'), clientPort: etcdPort, peerPort: etcdPort + 1 });
+      etcd = await startEtcd({
+        dataDir: path.join(dataDir, 'etcd'),
+        clientPort: etcdPort,
+        peerPort: etcdPort + 1,
+      });
       etcd.child.once('exit', (code) => {
         if (server) fail(`etcd exited unexpectedly (code ${code}); the cluster cannot run without it`);
       });
@@ -125,7 +131,13 @@ async function up(argv: string[]): Promise<void> {
       port,
       bindAddress: values['bind-address'] ?? '127.0.0.1',
       ...(values['service-cluster-ip-range']
-        ? { serviceRanges: { clusterIpRange: values['service-cluster-ip-range'], nodePortMin: 30000, nodePortMax: 32767 } }
+        ? {
+            serviceRanges: {
+              clusterIpRange: values['service-cluster-ip-range'],
+              nodePortMin: 30000,
+              nodePortMax: 32767,
+            },
+          }
         : {}),
     });
   } catch (err) {
@@ -134,11 +146,16 @@ async function up(argv: string[]): Promise<void> {
   }
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, server.url);
-  console.log(`Kubicle is ready: API server ${server.url}, kubeconfig ${kubeconfig} (export KUBECONFIG=${kubeconfig}; kubectl get nodes)`);
+  console.log(
+    `Kubicle is ready: API server ${server.url}, kubeconfig ${kubeconfig} (export KUBECONFIG=${kubeconfig}; kubectl get nodes)`,
+  );
 }
 
 async function serverCommand(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, kubeconfig: { type: 'string' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...COMMON_OPTIONS, kubeconfig: { type: 'string' } },
+  });
   if (values.help) return void console.log(SERVER_USAGE);
   const etcdServers = values['etcd-servers']?.split(',').filter(Boolean);
   if (!etcdServers?.length) fail('--etcd-servers is required (e.g. --etcd-servers http://127.0.0.1:2379)');
@@ -151,14 +168,22 @@ async function serverCommand(argv: string[]): Promise<void> {
       port,
       bindAddress: values['bind-address'] ?? '127.0.0.1',
       ...(values['service-cluster-ip-range']
-        ? { serviceRanges: { clusterIpRange: values['service-cluster-ip-range'], nodePortMin: 30000, nodePortMax: 32767 } }
+        ? {
+            serviceRanges: {
+              clusterIpRange: values['service-cluster-ip-range'],
+              nodePortMin: 30000,
+              nodePortMax: 32767,
+            },
+          }
         : {}),
     });
   } catch (err) {
     fail(describeStartError(err, port));
   }
   if (values.kubeconfig) writeKubeconfig(path.resolve(values.kubeconfig), server.url);
-  console.log(`Kubicle API server is ready: ${server.url}${values.kubeconfig ? `, kubeconfig ${values.kubeconfig}` : ''}`);
+  console.log(
+    `Kubicle API server is ready: ${server.url}${values.kubeconfig ? `, kubeconfig ${values.kubeconfig}` : ''}`,
+  );
 }
 
 async function main(argv: string[]): Promise<void> {

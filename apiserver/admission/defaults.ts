@@ -74,7 +74,12 @@ function defaultDaemonSet(obj: JsonObject): void {
   setIfAbsent(spec, 'revisionHistoryLimit', 10);
   fillTemplateDefaults(spec);
   const status = ensureObject(obj, 'status');
-  for (const counter of ['currentNumberScheduled', 'numberMisscheduled', 'desiredNumberScheduled', 'numberReady']) {
+  for (const counter of [
+    'currentNumberScheduled',
+    'numberMisscheduled',
+    'desiredNumberScheduled',
+    'numberReady',
+  ]) {
     setIfAbsent(status, counter, 0);
   }
 }
@@ -88,7 +93,9 @@ function isExternallyAccessible(spec: JsonObject): boolean {
 }
 
 function needsNodePorts(spec: JsonObject): boolean {
-  return spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+  return (
+    spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false)
+  );
 }
 
 /** What upstream's service storage copies from the stored Service when an update omits allocated values. */
@@ -103,7 +110,11 @@ function carryOverAllocations(spec: JsonObject, oldSpec: JsonObject): void {
   if (needsNodePorts(spec) && needsNodePorts({ ...oldSpec, type: oldType })) {
     const portsOf = (s: JsonObject) => arrayAt(s.ports).map((p) => objectAt(p) ?? {});
     const oldByName = new Map(portsOf(oldSpec).map((p) => [stringAt(p.name), p.nodePort]));
-    const inUse = new Set(portsOf(spec).map((p) => p.nodePort).filter((n) => !isUnset(n)));
+    const inUse = new Set(
+      portsOf(spec)
+        .map((p) => p.nodePort)
+        .filter((n) => !isUnset(n)),
+    );
     for (const port of portsOf(spec)) {
       const previous = oldByName.get(stringAt(port.name));
       if (isUnset(port.nodePort) && !isUnset(previous) && !inUse.has(previous)) port.nodePort = previous;
@@ -114,6 +125,29 @@ function carryOverAllocations(spec: JsonObject, oldSpec: JsonObject): void {
       spec.healthCheckNodePort = oldSpec.healthCheckNodePort;
     }
   }
+}
+
+function sameStrings(a: unknown, b: unknown): boolean {
+  const x = stringsAt(a);
+  const y = stringsAt(b);
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/**
+ * `clusterIP` and `clusterIPs[0]` are one value in two fields. Old clients only send the singular one,
+ * so it seeds the list; the list never seeds the singular field (validation reports the mismatch).
+ * On update a changed singular value replaces an unchanged list, so the immutability check sees it.
+ */
+function normalizeClusterIPs(spec: JsonObject, oldSpec: JsonObject | undefined): void {
+  const clusterIP = stringAt(spec.clusterIP);
+  if (!oldSpec) {
+    if (clusterIP && arrayAt(spec.clusterIPs).length === 0) spec.clusterIPs = [clusterIP];
+    return;
+  }
+  const oldClusterIP = stringAt(oldSpec.clusterIP);
+  if (oldClusterIP === clusterIP) return;
+  if (oldClusterIP && !clusterIP && sameStrings(spec.clusterIPs, oldSpec.clusterIPs)) delete spec.clusterIPs;
+  if (clusterIP && sameStrings(spec.clusterIPs, oldSpec.clusterIPs)) spec.clusterIPs = [clusterIP];
 }
 
 function defaultIPFamilies(spec: JsonObject): void {
@@ -131,7 +165,11 @@ function defaultIPFamilies(spec: JsonObject): void {
     const families = clusterIPs.map(ipFamilyOf).filter((f): f is 'IPv4' | 'IPv6' => f !== undefined);
     spec.ipFamilies = families.length ? families : ['IPv4'];
   }
-  setIfUnset(spec, 'ipFamilyPolicy', arrayAt(spec.ipFamilies).length > 1 ? 'RequireDualStack' : 'SingleStack');
+  setIfUnset(
+    spec,
+    'ipFamilyPolicy',
+    arrayAt(spec.ipFamilies).length > 1 ? 'RequireDualStack' : 'SingleStack',
+  );
 }
 
 function defaultService(obj: JsonObject, old: JsonObject | undefined): void {
@@ -158,11 +196,7 @@ function defaultService(obj: JsonObject, old: JsonObject | undefined): void {
   }
   if (spec.type === 'LoadBalancer') setIfAbsent(spec, 'allocateLoadBalancerNodePorts', true);
 
-  // `clusterIP` and `clusterIPs[0]` are one value in two fields; whichever the client set fills the other.
-  const clusterIP = stringAt(spec.clusterIP);
-  const clusterIPs = stringsAt(spec.clusterIPs);
-  if (clusterIP && clusterIPs.length === 0) spec.clusterIPs = [clusterIP];
-  else if (!clusterIP && clusterIPs.length > 0) spec.clusterIP = clusterIPs[0];
+  normalizeClusterIPs(spec, oldSpec);
   defaultIPFamilies(spec);
 
   setIfAbsent(ensureObject(obj, 'status'), 'loadBalancer', {});

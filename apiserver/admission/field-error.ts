@@ -84,6 +84,11 @@ export function key(path: string, k: string): string {
   return `${path}[${k}]`;
 }
 
+/** One Invalid cause per explanation a format check returned. */
+export function invalidFor(field: string, value: BadValue, messages: readonly string[]): FieldCause[] {
+  return messages.map((msg) => fieldError.invalid(field, value, msg));
+}
+
 /** Non-negative integer fields share one message across the API. */
 export function nonNegative(value: number | undefined, field: string): FieldCause[] {
   return value !== undefined && value < 0

@@ -7,6 +7,10 @@ import { isPlainObject } from '../api-object.js';
 
 export type JsonObject = Record<string, unknown>;
 
+export function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
 export function objectAt(value: unknown): JsonObject | undefined {
   return isPlainObject(value) ? value : undefined;
 }
@@ -47,6 +51,26 @@ export function ensureObject(parent: JsonObject, key: string): JsonObject {
   const created: JsonObject = {};
   parent[key] = created;
   return created;
+}
+
+/** Semantic equality as upstream's: absent, null, empty list and empty map all mean "not set". */
+export function semanticallyEqual(a: unknown, b: unknown): boolean {
+  const isEmpty = (v: unknown) =>
+    v === undefined ||
+    v === null ||
+    (Array.isArray(v) && v.length === 0) ||
+    (objectAt(v) !== undefined && Object.keys(v as object).length === 0);
+  if (isEmpty(a) && isEmpty(b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => semanticallyEqual(x, b[i]));
+  }
+  const oa = objectAt(a);
+  const ob = objectAt(b);
+  if (oa && ob) {
+    const keys = new Set([...Object.keys(oa), ...Object.keys(ob)]);
+    return [...keys].every((k) => semanticallyEqual(oa[k], ob[k]));
+  }
+  return a === b;
 }
 
 /** Go's zero-value test: what upstream's `if x == ""` / `== nil` / `== 0` defaulting checks see. */

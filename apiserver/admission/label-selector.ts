@@ -3,7 +3,7 @@
  * against a label set (for the selector-vs-template check), and the Go rendering that appears in
  * messages such as `spec.selector: Invalid value: v1.LabelSelector{...}: field is immutable`.
  */
-import { child, fieldError, index, type FieldCause } from './field-error.js';
+import { child, fieldError, index, type FieldCause, invalidFor } from './field-error.js';
 import { goQuote, goStringMap, goStringSlice, goStruct } from './go-format.js';
 import { arrayAt, objectAt, objectsAt, stringAt, stringMapAt, stringsAt } from './json-shape.js';
 import { isLabelValue, isQualifiedName } from './name-rules.js';
@@ -11,8 +11,8 @@ import { isLabelValue, isQualifiedName } from './name-rules.js';
 export function validateLabels(labels: Record<string, string> | undefined, field: string): FieldCause[] {
   const errs: FieldCause[] = [];
   for (const [k, v] of Object.entries(labels ?? {})) {
-    for (const msg of isQualifiedName(k)) errs.push(fieldError.invalid(field, k, msg));
-    for (const msg of isLabelValue(v)) errs.push(fieldError.invalid(field, v, msg));
+    errs.push(...invalidFor(field, k, isQualifiedName(k)));
+    errs.push(...invalidFor(field, v, isLabelValue(v)));
   }
   return errs;
 }
@@ -30,7 +30,10 @@ export function validateLabelSelector(selector: unknown, field: string): FieldCa
       case 'NotIn':
         if (values.length === 0) {
           errs.push(
-            fieldError.required(child(exprPath, 'values'), "must be specified when `operator` is 'In' or 'NotIn'"),
+            fieldError.required(
+              child(exprPath, 'values'),
+              "must be specified when `operator` is 'In' or 'NotIn'",
+            ),
           );
         }
         break;
@@ -49,11 +52,9 @@ export function validateLabelSelector(selector: unknown, field: string): FieldCa
         errs.push(fieldError.invalid(child(exprPath, 'operator'), operator, 'not a valid selector operator'));
     }
     const exprKey = stringAt(expr.key);
-    for (const msg of isQualifiedName(exprKey)) errs.push(fieldError.invalid(child(exprPath, 'key'), exprKey, msg));
+    errs.push(...invalidFor(child(exprPath, 'key'), exprKey, isQualifiedName(exprKey)));
     stringsAt(expr.values).forEach((value, j) => {
-      for (const msg of isLabelValue(value)) {
-        errs.push(fieldError.invalid(index(child(exprPath, 'values'), j), value, msg));
-      }
+      errs.push(...invalidFor(index(child(exprPath, 'values'), j), value, isLabelValue(value)));
     });
   });
   return errs;

@@ -51,7 +51,7 @@ export function isDNS1123Label(value: string): string[] {
   if (byteLength(value) > LABEL_MAX_LENGTH) errs.push(maxLenError(LABEL_MAX_LENGTH));
   if (!dns1123Label.test(value)) {
     if (dns1123Subdomain.test(value)) errs.push('must not contain dots');
-    else
+    else {
       errs.push(
         regexError(
           "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
@@ -60,6 +60,7 @@ export function isDNS1123Label(value: string): string[] {
           '123-abc',
         ),
       );
+    }
   }
   return errs;
 }
@@ -118,7 +119,9 @@ export function isQualifiedName(value: string): string[] {
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (byteLength(name) > LABEL_MAX_LENGTH) errs.push(`name part ${maxLenError(LABEL_MAX_LENGTH)}`);
   if (!qualifiedNamePart.test(name)) {
-    errs.push(`name part ${regexError(QUALIFIED_NAME_MESSAGE, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`);
+    errs.push(
+      `name part ${regexError(QUALIFIED_NAME_MESSAGE, QUALIFIED_NAME_FMT, 'MyName', 'my.name', '123-abc')}`,
+    );
   }
   return errs;
 }
@@ -176,7 +179,9 @@ export function isEnvVarName(value: string): string[] {
   for (const ch of value) {
     const code = ch.codePointAt(0) ?? 0;
     if (code < 0x20 || code > 0x7e || ch === '=') {
-      errs.push("a valid environment variable name must consist only of printable ASCII characters other than '='");
+      errs.push(
+        "a valid environment variable name must consist only of printable ASCII characters other than '='",
+      );
       break;
     }
   }
@@ -187,7 +192,9 @@ export function isEnvVarName(value: string): string[] {
 export function isPortName(value: string): string[] {
   const errs: string[] = [];
   if (value.length > 15) errs.push(maxLenError(15));
-  if (!/^[-a-z0-9]+$/.test(value)) errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+  if (!/^[-a-z0-9]+$/.test(value)) {
+    errs.push('must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)');
+  }
   if (!/[a-z]/.test(value)) errs.push('must contain at least one letter (a-z)');
   if (value.includes('--')) errs.push('must not contain consecutive hyphens');
   if (value.startsWith('-') || value.endsWith('-')) errs.push('must not begin or end with a hyphen');

@@ -4,7 +4,7 @@
  * references, finalizers, and on update the identity fields that may never change.
  */
 import type { ObjectMeta } from '../api-object.js';
-import { child, fieldError, goLiteral, nonNegative, type FieldCause } from './field-error.js';
+import { child, fieldError, goLiteral, nonNegative, type FieldCause, invalidFor } from './field-error.js';
 import { goQuote, goStringSlice } from './go-format.js';
 import { objectAt, objectsAt, stringAt, stringMapAt, stringsAt } from './json-shape.js';
 import { validateLabels } from './label-selector.js';
@@ -12,12 +12,15 @@ import { isQualifiedName, nameIsDNSLabel, type NameValidator } from './name-rule
 
 export const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
-export function validateAnnotations(annotations: Record<string, string> | undefined, field: string): FieldCause[] {
+export function validateAnnotations(
+  annotations: Record<string, string> | undefined,
+  field: string,
+): FieldCause[] {
   const errs: FieldCause[] = [];
   let size = 0;
   for (const [k, v] of Object.entries(annotations ?? {})) {
     // Annotation keys are qualified names in which case does not matter.
-    for (const msg of isQualifiedName(k.toLowerCase())) errs.push(fieldError.invalid(field, k, msg));
+    errs.push(...invalidFor(field, k, isQualifiedName(k.toLowerCase())));
     size += Buffer.byteLength(k) + Buffer.byteLength(v);
   }
   if (size > TOTAL_ANNOTATION_SIZE_LIMIT) errs.push(fieldError.tooLong(field, TOTAL_ANNOTATION_SIZE_LIMIT));
@@ -30,10 +33,18 @@ function validateOwnerReferences(refs: unknown, field: string): FieldCause[] {
   for (const ref of objectsAt(refs)) {
     const apiVersion = stringAt(ref.apiVersion);
     const version = apiVersion.includes('/') ? apiVersion.split('/')[1] : apiVersion;
-    if (!version) errs.push(fieldError.invalid(child(field, 'apiVersion'), apiVersion, 'version must not be empty'));
-    if (!stringAt(ref.kind)) errs.push(fieldError.invalid(child(field, 'kind'), stringAt(ref.kind), 'must not be empty'));
-    if (!stringAt(ref.name)) errs.push(fieldError.invalid(child(field, 'name'), stringAt(ref.name), 'must not be empty'));
-    if (!stringAt(ref.uid)) errs.push(fieldError.invalid(child(field, 'uid'), stringAt(ref.uid), 'must not be empty'));
+    if (!version) {
+      errs.push(fieldError.invalid(child(field, 'apiVersion'), apiVersion, 'version must not be empty'));
+    }
+    if (!stringAt(ref.kind)) {
+      errs.push(fieldError.invalid(child(field, 'kind'), stringAt(ref.kind), 'must not be empty'));
+    }
+    if (!stringAt(ref.name)) {
+      errs.push(fieldError.invalid(child(field, 'name'), stringAt(ref.name), 'must not be empty'));
+    }
+    if (!stringAt(ref.uid)) {
+      errs.push(fieldError.invalid(child(field, 'uid'), stringAt(ref.uid), 'must not be empty'));
+    }
     if (ref.controller === true) {
       const current = `${stringAt(ref.kind)}/${stringAt(ref.name)}`;
       if (firstController) {
@@ -55,7 +66,7 @@ function validateOwnerReferences(refs: unknown, field: string): FieldCause[] {
 function validateFinalizers(finalizers: string[], field: string): FieldCause[] {
   const errs: FieldCause[] = [];
   for (const finalizer of finalizers) {
-    for (const msg of isQualifiedName(finalizer)) errs.push(fieldError.invalid(field, finalizer, msg));
+    errs.push(...invalidFor(field, finalizer, isQualifiedName(finalizer)));
   }
   if (finalizers.includes('orphan') && finalizers.includes('foregroundDeletion')) {
     errs.push(
@@ -74,31 +85,37 @@ export interface MetaRules {
   validateName: NameValidator;
 }
 
-export function validateObjectMeta(metadata: ObjectMeta | undefined, rules: MetaRules, path = 'metadata'): FieldCause[] {
+export function validateObjectMeta(
+  metadata: ObjectMeta | undefined,
+  rules: MetaRules,
+  path = 'metadata',
+): FieldCause[] {
   const meta = objectAt(metadata) ?? {};
   const errs: FieldCause[] = [];
   const generateName = stringAt(meta.generateName);
   if (generateName) {
-    for (const msg of rules.validateName(generateName, true)) {
-      errs.push(fieldError.invalid(child(path, 'generateName'), generateName, msg));
-    }
+    errs.push(
+      ...invalidFor(child(path, 'generateName'), generateName, rules.validateName(generateName, true)),
+    );
   }
   const name = stringAt(meta.name);
   if (!name) errs.push(fieldError.required(child(path, 'name'), 'name or generateName is required'));
-  else for (const msg of rules.validateName(name, false)) errs.push(fieldError.invalid(child(path, 'name'), name, msg));
+  else errs.push(...invalidFor(child(path, 'name'), name, rules.validateName(name, false)));
 
   const namespace = stringAt(meta.namespace);
   if (rules.namespaced) {
     if (!namespace) errs.push(fieldError.required(child(path, 'namespace')));
-    else
-      for (const msg of nameIsDNSLabel(namespace, false)) {
-        errs.push(fieldError.invalid(child(path, 'namespace'), namespace, msg));
-      }
+    else errs.push(...invalidFor(child(path, 'namespace'), namespace, nameIsDNSLabel(namespace, false)));
   } else if (namespace) {
     errs.push(fieldError.forbidden(child(path, 'namespace'), 'not allowed on this type'));
   }
 
-  errs.push(...nonNegative(typeof meta.generation === 'number' ? meta.generation : undefined, child(path, 'generation')));
+  errs.push(
+    ...nonNegative(
+      typeof meta.generation === 'number' ? meta.generation : undefined,
+      child(path, 'generation'),
+    ),
+  );
   errs.push(...validateLabels(stringMapAt(meta.labels), child(path, 'labels')));
   errs.push(...validateAnnotations(stringMapAt(meta.annotations), child(path, 'annotations')));
   errs.push(...validateOwnerReferences(meta.ownerReferences, child(path, 'ownerReferences')));
@@ -141,7 +158,9 @@ export function validateObjectMetaUpdate(
     const value = stringAt(meta[field]);
     // An update that leaves uid out is filled from the stored object before validation upstream.
     if (field === 'uid' && !value) continue;
-    if (value !== stringAt(old[field])) errs.push(fieldError.invalid(child(path, field), value, 'field is immutable'));
+    if (value !== stringAt(old[field])) {
+      errs.push(fieldError.invalid(child(path, field), value, 'field is immutable'));
+    }
   }
   return errs;
 }

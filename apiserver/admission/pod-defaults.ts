@@ -6,14 +6,7 @@
  * object in place: they only ever see the private copy `applyDefaults` made.
  */
 import { parseQuantity } from './quantity.js';
-import {
-  arrayAt,
-  ensureObject,
-  isUnset,
-  objectAt,
-  stringAt,
-  type JsonObject,
-} from './json-shape.js';
+import { arrayAt, ensureObject, isUnset, objectAt, stringAt, type JsonObject } from './json-shape.js';
 
 /** Upstream's VolumeSource members, in the order its validation checks them. */
 export const VOLUME_SOURCES = [
@@ -157,7 +150,9 @@ export function fillPodSpecDefaults(spec: JsonObject): void {
   setIfAbsent(spec, 'terminationGracePeriodSeconds', 30);
   setIfUnset(spec, 'schedulerName', 'default-scheduler');
   // v1 keeps the deprecated `serviceAccount` as a mirror of `serviceAccountName`, in both directions.
-  if (isUnset(spec.serviceAccountName) && !isUnset(spec.serviceAccount)) spec.serviceAccountName = spec.serviceAccount;
+  if (isUnset(spec.serviceAccountName) && !isUnset(spec.serviceAccount)) {
+    spec.serviceAccountName = spec.serviceAccount;
+  }
   if (!isUnset(spec.serviceAccountName)) spec.serviceAccount = spec.serviceAccountName;
   eachObject(spec.volumes, fillVolumeDefaults);
   for (const list of ['initContainers', 'containers', 'ephemeralContainers']) {
@@ -199,7 +194,9 @@ export function podQOSClass(spec: JsonObject): 'Guaranteed' | 'Burstable' | 'Bes
   const requests = new Map<string, bigint>();
   const limits = new Map<string, bigint>();
   let guaranteed = true;
-  const containers = [...arrayAt(spec.containers), ...arrayAt(spec.initContainers)].map((c) => objectAt(c) ?? {});
+  const containers = [...arrayAt(spec.containers), ...arrayAt(spec.initContainers)].map(
+    (c) => objectAt(c) ?? {},
+  );
   for (const container of containers) {
     const resources = objectAt(container.resources) ?? {};
     const add = (into: Map<string, bigint>, list: unknown): Set<string> => {
@@ -263,7 +260,8 @@ export function fillPodDefaults(pod: JsonObject, oldPod?: JsonObject): void {
     else if (className in CRITICAL_PRIORITIES) spec.priority = CRITICAL_PRIORITIES[className];
   }
   setIfUnset(spec, 'preemptionPolicy', 'PreemptLowerPriority');
-  if (!oldPod) addDefaultTolerations(spec);
+  // DefaultTolerationSeconds admits updates too; adding tolerations is an update pods may make.
+  addDefaultTolerations(spec);
 
   const status = ensureObject(pod, 'status');
   setIfUnset(status, 'phase', 'Pending');

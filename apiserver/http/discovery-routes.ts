@@ -35,11 +35,18 @@ export function discoveryRouter(registry: ResourceRegistry, serverAddress: () =>
   const root = (which: 'core' | 'groups', legacy: () => unknown) => (req: Request, res: Response) => {
     res.set('Vary', 'Accept');
     const negotiated = negotiateDiscovery(req.headers.accept);
-    if (negotiated) return json(res, aggregatedDiscovery(registry, which, negotiated.apiVersion), negotiated.contentType);
+    if (negotiated)
+      return json(res, aggregatedDiscovery(registry, which, negotiated.apiVersion), negotiated.contentType);
     json(res, legacy());
   };
-  router.get(['/api', '/api/'], root('core', () => apiVersions(serverAddress())));
-  router.get(['/apis', '/apis/'], root('groups', () => apiGroupList(registry)));
+  router.get(
+    ['/api', '/api/'],
+    root('core', () => apiVersions(serverAddress())),
+  );
+  router.get(
+    ['/apis', '/apis/'],
+    root('groups', () => apiGroupList(registry)),
+  );
 
   router.get('/api/:version', (req, res, next) => {
     const list = apiResourceList(registry, '', String(req.params.version));

@@ -11,24 +11,43 @@ import { queryString } from './request-query.js';
 import type { Query } from './request-query.js';
 import type { HandlerDeps } from './resource-handlers.js';
 
-const FORWARDED = ['follow', 'tailLines', 'timestamps', 'previous', 'sinceSeconds', 'sinceTime', 'limitBytes'];
+const FORWARDED = [
+  'follow',
+  'tailLines',
+  'timestamps',
+  'previous',
+  'sinceSeconds',
+  'sinceTime',
+  'limitBytes',
+];
 
 export function chooseContainer(pod: KubeObject, requested: string | undefined): string {
   const spec = isPlainObject(pod.spec) ? pod.spec : {};
-  const names = [...(Array.isArray(spec.initContainers) ? spec.initContainers : []), ...(Array.isArray(spec.containers) ? spec.containers : [])]
+  const names = [
+    ...(Array.isArray(spec.initContainers) ? spec.initContainers : []),
+    ...(Array.isArray(spec.containers) ? spec.containers : []),
+  ]
     .map((c) => (isPlainObject(c) && typeof c.name === 'string' ? c.name : ''))
     .filter(Boolean);
   const podName = pod.metadata.name ?? '';
   if (requested) {
-    if (!names.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${podName}`);
+    if (!names.includes(requested))
+      throw badRequest(`container ${requested} is not valid for pod ${podName}`);
     return requested;
   }
   const appContainers = (Array.isArray(spec.containers) ? spec.containers : []).filter(isPlainObject);
   if (appContainers.length === 1) return String(appContainers[0].name);
-  throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`);
+  throw badRequest(
+    `a container name must be specified for pod ${podName}, choose one of: [${names.join(' ')}]`,
+  );
 }
 
-export async function streamPodLog(req: Request, res: Response, pod: KubeObject, deps: HandlerDeps): Promise<void> {
+export async function streamPodLog(
+  req: Request,
+  res: Response,
+  pod: KubeObject,
+  deps: HandlerDeps,
+): Promise<void> {
   const container = chooseContainer(pod, queryString(req.query as Query, 'container'));
   const spec = isPlainObject(pod.spec) ? pod.spec : {};
   const nodeName = typeof spec.nodeName === 'string' ? spec.nodeName : '';
@@ -36,12 +55,19 @@ export async function streamPodLog(req: Request, res: Response, pod: KubeObject,
   const nodes = deps.registry.lookup('', 'v1', 'nodes');
   const node = nodes ? await deps.store.get({ resource: nodes }, nodeName) : undefined;
   const status = node && isPlainObject(node.status) ? node.status : {};
-  const endpoints = isPlainObject(status.daemonEndpoints) && isPlainObject(status.daemonEndpoints.kubeletEndpoint) ? status.daemonEndpoints.kubeletEndpoint : {};
+  const endpoints =
+    isPlainObject(status.daemonEndpoints) && isPlainObject(status.daemonEndpoints.kubeletEndpoint)
+      ? status.daemonEndpoints.kubeletEndpoint
+      : {};
   const port = typeof endpoints.Port === 'number' ? endpoints.Port : 0;
   const addresses = Array.isArray(status.addresses) ? status.addresses.filter(isPlainObject) : [];
   const address = addresses.find((a) => a.type === 'InternalIP') ?? addresses[0];
   if (!port || !address) {
-    throw new ApiError(503, 'ServiceUnavailable', `the kubelet of node ${nodeName} serves no logs (no kubelet endpoint)`);
+    throw new ApiError(
+      503,
+      'ServiceUnavailable',
+      `the kubelet of node ${nodeName} serves no logs (no kubelet endpoint)`,
+    );
   }
   const params = new URLSearchParams();
   for (const key of FORWARDED) {
@@ -54,7 +80,15 @@ export async function streamPodLog(req: Request, res: Response, pod: KubeObject,
       if ((kubelet.statusCode ?? 500) >= 400) {
         let text = '';
         kubelet.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        kubelet.on('end', () => reject(new ApiError(kubelet.statusCode === 404 ? 404 : 400, kubelet.statusCode === 404 ? 'NotFound' : 'BadRequest', text.trim() || 'the kubelet refused the log request')));
+        kubelet.on('end', () =>
+          reject(
+            new ApiError(
+              kubelet.statusCode === 404 ? 404 : 400,
+              kubelet.statusCode === 404 ? 'NotFound' : 'BadRequest',
+              text.trim() || 'the kubelet refused the log request',
+            ),
+          ),
+        );
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
@@ -63,7 +97,15 @@ export async function streamPodLog(req: Request, res: Response, pod: KubeObject,
       kubelet.on('end', () => resolve());
       kubelet.on('error', () => resolve());
     });
-    upstream.on('error', (err) => reject(new ApiError(503, 'ServiceUnavailable', `cannot reach the kubelet of node ${nodeName}: ${err.message}`)));
+    upstream.on('error', (err) =>
+      reject(
+        new ApiError(
+          503,
+          'ServiceUnavailable',
+          `cannot reach the kubelet of node ${nodeName}: ${err.message}`,
+        ),
+      ),
+    );
     req.on('close', () => upstream.destroy());
   });
 }

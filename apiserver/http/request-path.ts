@@ -36,7 +36,11 @@ export function parseResourcePath(pathname: string): ParsedPath {
   }
   if (rest.length === 0) return { kind: 'group-version', group, version };
 
-  if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && NAMESPACE_SUBRESOURCES.has(rest[2]))) {
+  if (
+    rest[0] === 'namespaces' &&
+    rest.length >= 3 &&
+    !(rest.length === 3 && NAMESPACE_SUBRESOURCES.has(rest[2]))
+  ) {
     const [, namespace, plural, name, subresource, ...extra] = rest;
     if (extra.length) return { kind: 'none' };
     return { kind: 'resource', path: { group, version, namespace, plural, name, subresource } };

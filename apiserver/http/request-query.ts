@@ -29,7 +29,8 @@ export function queryBool(query: Query, name: string): boolean {
 export function queryInt(query: Query, name: string): number | undefined {
   const value = queryString(query, name);
   if (value === undefined || value === '') return undefined;
-  if (!/^-?\d+$/.test(value)) throw badRequest(`invalid value for ${name}: ${JSON.stringify(value)}: must be an integer`);
+  if (!/^-?\d+$/.test(value))
+    throw badRequest(`invalid value for ${name}: ${JSON.stringify(value)}: must be an integer`);
   return Number(value);
 }
 
@@ -46,18 +47,25 @@ export function writeOptions(query: Query): WriteOptions {
   if (validation !== undefined && validation !== '') {
     const normalized = validation.charAt(0).toUpperCase() + validation.slice(1).toLowerCase();
     if (normalized !== 'Strict' && normalized !== 'Warn' && normalized !== 'Ignore') {
-      throw badRequest(`fieldValidation: Unsupported value: "${validation}": supported values: "Ignore", "Strict", "Warn"`);
+      throw badRequest(
+        `fieldValidation: Unsupported value: "${validation}": supported values: "Ignore", "Strict", "Warn"`,
+      );
     }
     fieldValidation = normalized;
   }
-  return { dryRun: dryRunOf(queryStrings(query, 'dryRun')), fieldValidation, fieldManager: queryString(query, 'fieldManager') };
+  return {
+    dryRun: dryRunOf(queryStrings(query, 'dryRun')),
+    fieldValidation,
+    fieldManager: queryString(query, 'fieldManager'),
+  };
 }
 
 const POLICIES = ['Orphan', 'Background', 'Foreground'] as const;
 
 /** DeleteOptions from the body (kubectl) merged over the query (other clients). */
 export function deleteOptions(query: Query, body: unknown): DeleteOptions {
-  if (body !== undefined && body !== null && !isPlainObject(body)) throw badRequest('DeleteOptions must be an object');
+  if (body !== undefined && body !== null && !isPlainObject(body))
+    throw badRequest('DeleteOptions must be an object');
   const b = (body ?? {}) as Record<string, unknown>;
   const grace = b.gracePeriodSeconds ?? queryInt(query, 'gracePeriodSeconds');
   if (grace !== undefined && grace !== null && (typeof grace !== 'number' || !Number.isInteger(grace))) {
@@ -65,9 +73,13 @@ export function deleteOptions(query: Query, body: unknown): DeleteOptions {
   }
   const policy = b.propagationPolicy ?? queryString(query, 'propagationPolicy');
   if (policy !== undefined && policy !== null && !POLICIES.includes(policy as (typeof POLICIES)[number])) {
-    throw badRequest(`propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Orphan", "Background", "Foreground"`);
+    throw badRequest(
+      `propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Orphan", "Background", "Foreground"`,
+    );
   }
-  const orphan = b.orphanDependents ?? (query.orphanDependents !== undefined ? queryBool(query, 'orphanDependents') : undefined);
+  const orphan =
+    b.orphanDependents ??
+    (query.orphanDependents !== undefined ? queryBool(query, 'orphanDependents') : undefined);
   const pre = isPlainObject(b.preconditions) ? b.preconditions : {};
   const dryRunValues = Array.isArray(b.dryRun) ? b.dryRun.map(String) : queryStrings(query, 'dryRun');
   return {

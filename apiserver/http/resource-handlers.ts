@@ -5,7 +5,8 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { KubeObject } from '../api-object.js';
-import { ApiError, badRequest, methodNotAllowed, notFound } from '../api-error.js';
+import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType } from '../api-error.js';
+import { SUPPORTED_PATCH_TYPES } from '../patch/patch-type.js';
 import type { ResourceInfo, ResourceRegistry } from '../resource-registry.js';
 import { apiVersionOf } from '../resource-registry.js';
 import type { ListOptions, ResourceStore, Scope } from '../rest/resource-store.js';
@@ -35,7 +36,8 @@ function sendJson(res: Response, code: number, body: unknown, warnings: string[]
 function resolve(deps: HandlerDeps, path: ResourcePath): { resource: ResourceInfo; scope: Scope } {
   const resource = deps.registry.lookup(path.group, path.version, path.plural);
   if (!resource) throw notFound(path.plural, path.group, path.name ?? '');
-  if (path.namespace !== undefined && !resource.namespaced) throw notFound(path.plural, path.group, path.name ?? '');
+  if (path.namespace !== undefined && !resource.namespaced)
+    throw notFound(path.plural, path.group, path.name ?? '');
   if (resource.namespaced && path.namespace === undefined && path.name !== undefined) {
     throw notFound(path.plural, path.group, path.name);
   }
@@ -56,10 +58,16 @@ function listOptions(query: Query, resource: ResourceInfo): ListOptions {
   };
 }
 
-function render(req: Request, resource: ResourceInfo, objects: KubeObject[], meta: { resourceVersion: string; continue?: string }) {
+function render(
+  req: Request,
+  resource: ResourceInfo,
+  objects: KubeObject[],
+  meta: { resourceVersion: string; continue?: string },
+) {
   const tableVersion = wantsTable(req.headers.accept ?? '');
   if (!tableVersion) return undefined;
-  const include = queryString(req.query as Query, 'includeObject') as 'None' | 'Metadata' | 'Object' | undefined;
+  const include = queryString(req.query as Query, 'includeObject') as
+    'None' | 'Metadata' | 'Object' | undefined;
   return buildTable(resource.plural, objects, {
     resourceVersion: meta.resourceVersion,
     continueToken: meta.continue,
@@ -124,49 +132,109 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
           list = await store.list(scope, opts);
         } catch (err) {
           if (err instanceof StorageExpired) {
-            throw new ApiError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+            throw new ApiError(
+              410,
+              'Expired',
+              'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+            );
           }
-          if (err instanceof TypeError && /continue/.test(err.message)) throw badRequest('invalid continue token');
+          if (err instanceof TypeError && /continue/.test(err.message))
+            throw badRequest('invalid continue token');
           throw err;
         }
-        const meta = { resourceVersion: String(list.revision), ...(list.continueToken ? { continue: list.continueToken } : {}) };
+        const meta = {
+          resourceVersion: String(list.revision),
+          ...(list.continueToken ? { continue: list.continueToken } : {}),
+        };
         const table = render(req, resource, list.items.map(typed), meta);
         if (table) return sendJson(res, 200, table);
-        return sendJson(res, 200, { kind: `${resource.kind}List`, apiVersion: apiVersionOf(resource), metadata: meta, items: list.items.map(typed) });
+        return sendJson(res, 200, {
+          kind: `${resource.kind}List`,
+          apiVersion: apiVersionOf(resource),
+          metadata: meta,
+          items: list.items.map(typed),
+        });
       }
       if (sub === 'scale') return sendJson(res, 200, await getScale(store, scope, name));
       if (sub === 'log') return streamPodLog(req, res, await store.get(scope, name), deps);
       const obj = await store.get(scope, name);
-      const table = sub ? undefined : render(req, resource, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' });
+      const table = sub
+        ? undefined
+        : render(req, resource, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' });
       return sendJson(res, 200, table ?? obj);
     }
     case 'POST': {
       if (name === undefined) {
-        const result = await store.create(scope, parseObjectBody(req.headers['content-type'], body), writeOptions(query));
+        const result = await store.create(
+          scope,
+          parseObjectBody(req.headers['content-type'], body),
+          writeOptions(query),
+        );
         return sendJson(res, 201, typed(result.object), result.warnings);
       }
       if (sub === 'binding') {
-        await bindPod(store, scope, name, parseObjectBody(req.headers['content-type'], body), writeOptions(query));
-        return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+        await bindPod(
+          store,
+          scope,
+          name,
+          parseObjectBody(req.headers['content-type'], body),
+          writeOptions(query),
+        );
+        return sendJson(res, 201, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Success',
+          code: 201,
+        });
       }
-      if (sub === 'eviction') return sendJson(res, 201, await evictPod(store, scope, name, parseObjectBody(req.headers['content-type'], body)));
+      if (sub === 'eviction')
+        return sendJson(
+          res,
+          201,
+          await evictPod(store, scope, name, parseObjectBody(req.headers['content-type'], body)),
+        );
       throw methodNotAllowed();
     }
     case 'PUT': {
       if (name === undefined) throw methodNotAllowed();
       const parsedBody = parseObjectBody(req.headers['content-type'], body);
-      if (sub === 'scale') return sendJson(res, 200, await updateScale(store, scope, name, parsedBody, writeOptions(query)));
-      if (sub === 'finalize') return sendJson(res, 200, typed((await store.finalizeNamespace(name, parsedBody, writeOptions(query))).object));
-      const result = await store.update(scope, name, parsedBody, writeOptions(query), sub === 'status' ? 'status' : undefined);
+      if (sub === 'scale')
+        return sendJson(res, 200, await updateScale(store, scope, name, parsedBody, writeOptions(query)));
+      if (sub === 'finalize')
+        return sendJson(
+          res,
+          200,
+          typed((await store.finalizeNamespace(name, parsedBody, writeOptions(query))).object),
+        );
+      const result = await store.update(
+        scope,
+        name,
+        parsedBody,
+        writeOptions(query),
+        sub === 'status' ? 'status' : undefined,
+      );
       return sendJson(res, result.created ? 201 : 200, typed(result.object), result.warnings);
     }
     case 'PATCH': {
       if (name === undefined) throw methodNotAllowed();
       const contentType = mediaType(req.headers['content-type']);
+      // The media type is checked before the object is looked up, as upstream does.
+      if (!(SUPPORTED_PATCH_TYPES as readonly string[]).includes(contentType)) {
+        throw unsupportedMediaType(contentType, [...SUPPORTED_PATCH_TYPES]);
+      }
       const patchBody = decodePatchBody(contentType, body);
       const opts = { ...writeOptions(query), force: queryBool(query, 'force') };
-      if (sub === 'scale') return sendJson(res, 200, await patchScale(store, scope, name, contentType, patchBody, opts));
-      const result = await store.patch(scope, name, contentType, patchBody, opts, sub === 'status' ? 'status' : undefined);
+      if (sub === 'scale')
+        return sendJson(res, 200, await patchScale(store, scope, name, contentType, patchBody, opts));
+      const result = await store.patch(
+        scope,
+        name,
+        contentType,
+        patchBody,
+        opts,
+        sub === 'status' ? 'status' : undefined,
+      );
       return sendJson(res, result.created ? 201 : 200, typed(result.object), result.warnings);
     }
     case 'DELETE': {
@@ -178,12 +246,25 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
         const deleted: KubeObject[] = [];
         for (const item of list.items) {
           try {
-            deleted.push((await store.delete({ ...scope, namespace: item.metadata.namespace }, item.metadata.name ?? '', options)).object);
+            deleted.push(
+              (
+                await store.delete(
+                  { ...scope, namespace: item.metadata.namespace },
+                  item.metadata.name ?? '',
+                  options,
+                )
+              ).object,
+            );
           } catch (err) {
             if (!(err instanceof ApiError && err.code === 404)) throw err;
           }
         }
-        return sendJson(res, 200, { kind: `${resource.kind}List`, apiVersion: apiVersionOf(resource), metadata: { resourceVersion: String(list.revision) }, items: deleted });
+        return sendJson(res, 200, {
+          kind: `${resource.kind}List`,
+          apiVersion: apiVersionOf(resource),
+          metadata: { resourceVersion: String(list.revision) },
+          items: deleted,
+        });
       }
       if (sub) throw methodNotAllowed();
       const result = await store.delete(scope, name, options);

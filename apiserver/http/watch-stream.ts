@@ -43,7 +43,12 @@ function defaultTimeoutSeconds(): number {
   return 1800 + Math.floor(Math.random() * 1800);
 }
 
-export async function serveWatch(req: Request, res: Response, watch: WatchRequest, deps: WatchDeps): Promise<void> {
+export async function serveWatch(
+  req: Request,
+  res: Response,
+  watch: WatchRequest,
+  deps: WatchDeps,
+): Promise<void> {
   const { scope, selectors } = watch;
   const rvText = watch.resourceVersion;
   // The cache must be watching before a list is taken, so the events after the list are in it.
@@ -85,7 +90,10 @@ export async function serveWatch(req: Request, res: Response, watch: WatchReques
   function end(err?: Error): void {
     if (ended) return;
     if (err instanceof StorageExpired) {
-      write({ type: 'ERROR', object: gone(`too old resource version: ${fromRevision} (${err.message})`).toStatus() });
+      write({
+        type: 'ERROR',
+        object: gone(`too old resource version: ${fromRevision} (${err.message})`).toStatus(),
+      });
     } else if (err instanceof ApiError) {
       write({ type: 'ERROR', object: err.toStatus() });
     }
@@ -100,7 +108,8 @@ export async function serveWatch(req: Request, res: Response, watch: WatchReques
   for (const obj of initial) send('ADDED', obj);
 
   const namespacePrefix = scope.resource.namespaced && scope.namespace ? `/${scope.namespace}/` : undefined;
-  const matches = (obj: KubeObject | undefined) => obj !== undefined && deps.store.matches(scope, obj, selectors);
+  const matches = (obj: KubeObject | undefined) =>
+    obj !== undefined && deps.store.matches(scope, obj, selectors);
   const sink: EventSink = {
     onEvent(event: StorageEvent) {
       lastRevision = Math.max(lastRevision, event.revision);
@@ -127,16 +136,29 @@ export async function serveWatch(req: Request, res: Response, watch: WatchReques
       subscription = await watchEtcdDirect(deps.storage, prefix, fromRevision, sink);
     }
   } catch (err) {
-    end(err instanceof StorageExpired || err instanceof ApiError ? err : new ApiError(500, 'InternalError', String(err)));
+    end(
+      err instanceof StorageExpired || err instanceof ApiError
+        ? err
+        : new ApiError(500, 'InternalError', String(err)),
+    );
     return;
   }
   if (ended) subscription.close();
 
-  const timeoutMs = (watch.timeoutSeconds && watch.timeoutSeconds > 0 ? watch.timeoutSeconds : defaultTimeoutSeconds()) * 1000;
+  const timeoutMs =
+    (watch.timeoutSeconds && watch.timeoutSeconds > 0 ? watch.timeoutSeconds : defaultTimeoutSeconds()) *
+    1000;
   timers.push(setTimeout(() => end(), timeoutMs));
   if (watch.allowBookmarks) {
     const bookmark = () => {
-      write({ type: 'BOOKMARK', object: { kind: scope.resource.kind, apiVersion, metadata: { resourceVersion: String(lastRevision) } } });
+      write({
+        type: 'BOOKMARK',
+        object: {
+          kind: scope.resource.kind,
+          apiVersion,
+          metadata: { resourceVersion: String(lastRevision) },
+        },
+      });
       timers.push(setTimeout(bookmark, deps.bookmarkIntervalMs));
     };
     timers.push(setTimeout(bookmark, Math.min(deps.bookmarkIntervalMs, Math.max(0, timeoutMs - 2000))));

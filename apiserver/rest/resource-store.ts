@@ -98,7 +98,13 @@ export interface ListResult {
   continueToken?: string;
 }
 
+/** Creates with generated names or contended allocations retry this often before giving up. */
 const MAX_RETRIES = 16;
+/**
+ * Updates without a client precondition retry until this deadline: every round some writer wins, so
+ * under heavy contention the last one may need as many rounds as there are writers.
+ */
+const UPDATE_RETRY_DEADLINE_MS = 30_000;
 
 export type Subresource = 'status' | undefined;
 
@@ -117,11 +123,20 @@ export class ResourceStore {
   }
 
   key(scope: Scope, name: string): string {
-    return objectKey(this.storage.prefix, scope.resource.plural, scope.resource.namespaced ? scope.namespace : undefined, name);
+    return objectKey(
+      this.storage.prefix,
+      scope.resource.plural,
+      scope.resource.namespaced ? scope.namespace : undefined,
+      name,
+    );
   }
 
   collection(scope: Scope): string {
-    return collectionKey(this.storage.prefix, scope.resource.plural, scope.resource.namespaced ? scope.namespace : undefined);
+    return collectionKey(
+      this.storage.prefix,
+      scope.resource.plural,
+      scope.resource.namespaced ? scope.namespace : undefined,
+    );
   }
 
   namespaceKey(namespace: string): string {
@@ -146,25 +161,40 @@ export class ResourceStore {
     const pinnedName = opts.fieldSelector?.requiredValue('metadata.name');
     const pinnedNamespace = opts.fieldSelector?.requiredValue('metadata.namespace');
     let effective = scope;
-    if (scope.resource.namespaced && !scope.namespace && pinnedNamespace) effective = { ...scope, namespace: pinnedNamespace };
+    if (scope.resource.namespaced && !scope.namespace && pinnedNamespace)
+      effective = { ...scope, namespace: pinnedNamespace };
 
     let items: KubeObject[];
     let revision: number;
     let continueToken: string | undefined;
-    if (pinnedName !== undefined && (!scope.resource.namespaced || effective.namespace) && !opts.continueToken) {
+    if (
+      pinnedName !== undefined &&
+      (!scope.resource.namespaced || effective.namespace) &&
+      !opts.continueToken
+    ) {
       // A single-object list (kubectl wait, rollout status): one key read instead of a range.
-      const [obj, rev] = await Promise.all([this.storage.get(this.key(effective, pinnedName)), this.storage.currentRevision()]);
+      const [obj, rev] = await Promise.all([
+        this.storage.get(this.key(effective, pinnedName)),
+        this.storage.currentRevision(),
+      ]);
       items = obj ? [obj] : [];
       revision = rev;
     } else {
-      const page = await this.storage.list(this.collection(effective), { limit: opts.limit, continueToken: opts.continueToken });
+      const page = await this.storage.list(this.collection(effective), {
+        limit: opts.limit,
+        continueToken: opts.continueToken,
+      });
       ({ items, revision, continueToken } = page);
     }
     const matches = (obj: KubeObject) => this.matches(scope, obj, opts);
     return { items: items.filter(matches), revision, continueToken };
   }
 
-  matches(scope: Scope, obj: KubeObject, opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>): boolean {
+  matches(
+    scope: Scope,
+    obj: KubeObject,
+    opts: Pick<ListOptions, 'labelSelector' | 'fieldSelector'>,
+  ): boolean {
     if (opts.labelSelector && !opts.labelSelector.matches(obj.metadata.labels ?? {})) return false;
     if (opts.fieldSelector && !opts.fieldSelector.matches(fieldsOf(scope.resource.plural, obj))) return false;
     return true;
@@ -176,20 +206,29 @@ export class ResourceStore {
     const obj = body as KubeObject;
     const apiVersion = apiVersionOf(scope.resource);
     if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
-      throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`);
+      throw badRequest(
+        `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`,
+      );
     }
     if (obj.kind !== undefined && obj.kind !== scope.resource.kind) {
-      throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${scope.resource.kind})`);
+      throw badRequest(
+        `the kind in the data (${String(obj.kind)}) does not match the expected kind (${scope.resource.kind})`,
+      );
     }
-    if (obj.metadata !== undefined && !isPlainObject(obj.metadata)) throw badRequest('metadata must be an object');
+    if (obj.metadata !== undefined && !isPlainObject(obj.metadata))
+      throw badRequest('metadata must be an object');
     const metadata = { ...(obj.metadata ?? {}) };
     if (scope.resource.namespaced) {
       if (metadata.namespace && scope.namespace && metadata.namespace !== scope.namespace) {
-        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        throw badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
     }
     if (urlName !== undefined && metadata.name && metadata.name !== urlName) {
-      throw badRequest(`the name of the object (${metadata.name}) does not match the name on the URL (${urlName})`);
+      throw badRequest(
+        `the name of the object (${metadata.name}) does not match the name on the URL (${urlName})`,
+      );
     }
     return { ...obj, apiVersion, kind: scope.resource.kind, metadata };
   }
@@ -198,7 +237,12 @@ export class ResourceStore {
    * Field validation as upstream's decoder: type errors are always 400, unknown fields are 400 in
    * Strict mode and warnings in Warn mode, and in every mode they are dropped rather than stored.
    */
-  private decode(scope: Scope, obj: KubeObject, mode: FieldValidationMode | undefined, forPatch = false): { obj: KubeObject; warnings: string[] } {
+  private decode(
+    scope: Scope,
+    obj: KubeObject,
+    mode: FieldValidationMode | undefined,
+    forPatch = false,
+  ): { obj: KubeObject; warnings: string[] } {
     const target = forPatch ? undefined : { kind: scope.resource.kind, version: scope.resource.version };
     const { warnings } = validateFields(obj, scope.resource.modelName, mode ?? 'Ignore', target);
     return { obj: dropUnknownFields(obj, scope.resource.modelName), warnings };
@@ -206,7 +250,8 @@ export class ResourceStore {
 
   private validate(scope: Scope, obj: KubeObject, old?: KubeObject): void {
     const causes = validateObject(scope.resource, obj, old);
-    if (causes.length) throw invalid(scope.resource.kind, scope.resource.group, obj.metadata.name ?? '', causes);
+    if (causes.length)
+      throw invalid(scope.resource.kind, scope.resource.group, obj.metadata.name ?? '', causes);
   }
 
   async create(scope: Scope, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
@@ -214,28 +259,43 @@ export class ResourceStore {
     const meta = request.metadata;
     if (!meta.name && !meta.generateName) {
       throw invalid(scope.resource.kind, scope.resource.group, '', [
-        { reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' },
+        {
+          reason: 'FieldValueRequired',
+          field: 'metadata.name',
+          message: 'Required value: name or generateName is required',
+        },
       ]);
     }
-    if (scope.resource.namespaced && !scope.namespace) throw badRequest('the namespace must be set on the request');
+    if (scope.resource.namespaced && !scope.namespace)
+      throw badRequest('the namespace must be set on the request');
     const strategy = strategyFor(scope.resource);
 
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const name = meta.name || generateName(meta.generateName ?? '');
       let obj: KubeObject = {
         ...request,
-        metadata: metadataForCreate({ ...meta, name }, scope.resource.namespaced ? scope.namespace : undefined, this.now()),
+        metadata: metadataForCreate(
+          { ...meta, name },
+          scope.resource.namespaced ? scope.namespace : undefined,
+          this.now(),
+        ),
       };
       obj = prepareForCreate(strategy, obj);
       obj = applyDefaults(scope.resource, obj);
       this.validate(scope, obj);
       let extras: TxnExtras = { compares: [], operations: [] };
-      if (scope.resource.plural === 'services') ({ service: obj, extras } = await this.planServiceAllocations(scope, obj, undefined));
+      if (scope.resource.plural === 'services')
+        ({ service: obj, extras } = await this.planServiceAllocations(scope, obj, undefined));
       if (scope.resource.namespaced) {
         extras = {
           compares: [
             ...extras.compares,
-            { key: Buffer.from(this.namespaceKey(scope.namespace!)), target: 'Create', result: 'Greater', create_revision: 0 },
+            {
+              key: Buffer.from(this.namespaceKey(scope.namespace!)),
+              target: 'Create',
+              result: 'Greater',
+              create_revision: 0,
+            },
           ],
           operations: extras.operations,
         };
@@ -253,7 +313,12 @@ export class ResourceStore {
   }
 
   /** Works out why a create transaction failed; returns only when retrying may succeed. */
-  private async explainCreateConflict(scope: Scope, name: string, request: KubeObject, fixedName: boolean): Promise<void> {
+  private async explainCreateConflict(
+    scope: Scope,
+    name: string,
+    request: KubeObject,
+    fixedName: boolean,
+  ): Promise<void> {
     if (scope.resource.namespaced) {
       const ns = await this.storage.get(this.namespaceKey(scope.namespace!));
       if (!ns) throw notFound('namespaces', '', scope.namespace!);
@@ -290,23 +355,35 @@ export class ResourceStore {
     scope: Scope,
     name: string,
     opts: WriteOptions,
-    mutate: (current: KubeObject | undefined) => Promise<{ next: KubeObject; pinnedVersion?: string }>,
+    mutate: (
+      current: KubeObject | undefined,
+    ) => Promise<{ next: KubeObject; pinnedVersion?: string; createIfMissing?: boolean }>,
     subresource: Subresource,
   ): Promise<WriteResult> {
     const strategy = strategyFor(scope.resource);
     const key = this.key(scope, name);
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const current = await this.storage.get(key);
-      const { next, pinnedVersion } = await mutate(current ? this.withTypeMeta(scope, current) : undefined);
+    const deadline = Date.now() + UPDATE_RETRY_DEADLINE_MS;
+    // After a lost race the failed transaction already returned the newest object: no extra read.
+    let fresh: { current: KubeObject | undefined } | undefined;
+    while (Date.now() < deadline) {
+      const current = fresh ? fresh.current : await this.storage.get(key);
+      fresh = undefined;
+      const { next, pinnedVersion, createIfMissing } = await mutate(
+        current ? this.withTypeMeta(scope, current) : undefined,
+      );
       if (!current) {
-        if (!strategy.allowCreateOnUpdate || subresource) throw this.notFound(scope, name);
+        if (!(strategy.allowCreateOnUpdate || createIfMissing) || subresource)
+          throw this.notFound(scope, name);
         return this.create(scope, { ...next, metadata: { ...next.metadata, name } }, opts);
       }
       if (pinnedVersion && pinnedVersion !== current.metadata.resourceVersion) {
         throw conflict(scope.resource.plural, scope.resource.group, name);
       }
       let obj: KubeObject = { ...next, metadata: metadataForUpdate(next.metadata ?? {}, current.metadata) };
-      obj = subresource === 'status' ? prepareForStatusUpdate(obj, current) : prepareForUpdate(strategy, obj, current);
+      obj =
+        subresource === 'status'
+          ? prepareForStatusUpdate(obj, current)
+          : prepareForUpdate(strategy, obj, current);
       obj = applyDefaults(scope.resource, obj);
       this.validate(scope, obj, current);
       const currentRevision = Number(current.metadata.resourceVersion);
@@ -314,14 +391,22 @@ export class ResourceStore {
       if (this.finalizersDone(obj)) {
         if (opts.dryRun) return { object: obj, created: false, warnings: [] };
         try {
-          const revision = await this.storage.delete(key, currentRevision, this.releaseExtras(scope, current));
+          const revision = await this.storage.delete(
+            key,
+            currentRevision,
+            this.releaseExtras(scope, current),
+          );
           return { object: withRevision(obj, revision), created: false, warnings: [] };
         } catch (err) {
-          if (err instanceof StorageConflict) continue;
+          if (err instanceof StorageConflict) {
+            fresh = { current: err.current };
+            continue;
+          }
           throw err;
         }
       }
-      if (sameContent(obj, current)) return { object: this.withTypeMeta(scope, current), created: false, warnings: [] };
+      if (sameContent(obj, current))
+        return { object: this.withTypeMeta(scope, current), created: false, warnings: [] };
 
       let extras: TxnExtras = { compares: [], operations: [] };
       if (scope.resource.plural === 'services' && !subresource) {
@@ -334,6 +419,7 @@ export class ResourceStore {
       } catch (err) {
         if (!(err instanceof StorageConflict)) throw err;
         if (pinnedVersion) throw conflict(scope.resource.plural, scope.resource.group, name);
+        fresh = { current: err.current };
         if (scope.resource.plural === 'services') {
           const causes = await this.allocator.takenAmong(next, current);
           if (causes.length) throw invalid('Service', '', name, causes);
@@ -346,20 +432,28 @@ export class ResourceStore {
   /** An object marked for deletion whose last finalizer is gone and that waits for no grace period. */
   private finalizersDone(obj: KubeObject): boolean {
     const meta = obj.metadata;
-    return Boolean(meta.deletionTimestamp) && !(meta.finalizers?.length) && !meta.deletionGracePeriodSeconds;
+    return Boolean(meta.deletionTimestamp) && !meta.finalizers?.length && !meta.deletionGracePeriodSeconds;
   }
 
   private releaseExtras(scope: Scope, obj: KubeObject): TxnExtras {
-    return scope.resource.plural === 'services' ? this.allocator.releaseAll(obj) : { compares: [], operations: [] };
+    return scope.resource.plural === 'services'
+      ? this.allocator.releaseAll(obj)
+      : { compares: [], operations: [] };
   }
 
   /**
    * An update computed from the stored object, skipping the rules for client updates: for writes the
    * API server makes on a client's behalf (binding), which may touch otherwise immutable fields.
    */
-  async rawUpdate(scope: Scope, name: string, opts: WriteOptions, mutate: (current: KubeObject) => KubeObject): Promise<KubeObject> {
+  async rawUpdate(
+    scope: Scope,
+    name: string,
+    opts: WriteOptions,
+    mutate: (current: KubeObject) => KubeObject,
+  ): Promise<KubeObject> {
     const key = this.key(scope, name);
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+    const deadline = Date.now() + UPDATE_RETRY_DEADLINE_MS;
+    while (Date.now() < deadline) {
       const current = await this.storage.get(key);
       if (!current) throw this.notFound(scope, name);
       const next = mutate(current);
@@ -378,22 +472,39 @@ export class ResourceStore {
    * namespace is empty; a terminating namespace with no finalizers left is then removed.
    */
   async finalizeNamespace(name: string, body: unknown, opts: WriteOptions): Promise<WriteResult> {
-    if (!isPlainObject(body) || (body.spec !== undefined && !isPlainObject(body.spec))) throw badRequest('the request body must be a Namespace');
-    const requested = isPlainObject(body.spec) && Array.isArray(body.spec.finalizers) ? body.spec.finalizers : [];
+    if (!isPlainObject(body) || (body.spec !== undefined && !isPlainObject(body.spec)))
+      throw badRequest('the request body must be a Namespace');
+    const requested =
+      isPlainObject(body.spec) && Array.isArray(body.spec.finalizers) ? body.spec.finalizers : [];
     const scope: Scope = { resource: this.namespaces };
     const updated = await this.rawUpdate(scope, name, opts, (ns) => ({
       ...ns,
       spec: { ...(isPlainObject(ns.spec) ? ns.spec : {}), finalizers: requested },
     }));
-    if (updated.metadata.deletionTimestamp && requested.length === 0 && !updated.metadata.finalizers?.length && !opts.dryRun) {
+    if (
+      updated.metadata.deletionTimestamp &&
+      requested.length === 0 &&
+      !updated.metadata.finalizers?.length &&
+      !opts.dryRun
+    ) {
       const deleted = await this.delete(scope, name, {});
       return { object: deleted.object, created: false, warnings: [] };
     }
     return { object: this.withTypeMeta(scope, updated), created: false, warnings: [] };
   }
 
-  async update(scope: Scope, name: string, body: unknown, opts: WriteOptions = {}, subresource?: Subresource): Promise<WriteResult> {
-    const { obj: request, warnings } = this.decode(scope, this.checkBody(scope, body, name), opts.fieldValidation);
+  async update(
+    scope: Scope,
+    name: string,
+    body: unknown,
+    opts: WriteOptions = {},
+    subresource?: Subresource,
+  ): Promise<WriteResult> {
+    const { obj: request, warnings } = this.decode(
+      scope,
+      this.checkBody(scope, body, name),
+      opts.fieldValidation,
+    );
     const pinnedVersion = request.metadata.resourceVersion || undefined;
     const result = await this.guaranteedUpdate(
       scope,
@@ -424,9 +535,14 @@ export class ResourceStore {
           // Server-side apply creates what does not exist; other patches need an object to patch.
           if (!isApply || subresource) throw this.notFound(scope, name);
           const applied = applyPatch(contentType, undefined, body, scope.resource.modelName);
-          const decoded = this.decode(scope, this.checkBody(scope, applied, name), opts.fieldValidation, true);
+          const decoded = this.decode(
+            scope,
+            this.checkBody(scope, applied, name),
+            opts.fieldValidation,
+            true,
+          );
           warnings = decoded.warnings;
-          return { next: decoded.obj };
+          return { next: decoded.obj, createIfMissing: true };
         }
         const patched = applyPatch(contentType, current, body, scope.resource.modelName);
         const decoded = this.decode(scope, this.checkBody(scope, patched, name), opts.fieldValidation, true);
@@ -442,7 +558,8 @@ export class ResourceStore {
 
   async delete(scope: Scope, name: string, opts: DeleteOptions = {}): Promise<DeleteResult> {
     const key = this.key(scope, name);
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+    const deadline = Date.now() + UPDATE_RETRY_DEADLINE_MS;
+    while (Date.now() < deadline) {
       const current = await this.storage.get(key);
       if (!current) throw this.notFound(scope, name);
       const pre = opts.preconditions;
@@ -490,7 +607,8 @@ export class ResourceStore {
     const finalizers = [...(meta.finalizers ?? [])];
     const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : undefined);
     const addFinalizer = (f: string) => !finalizers.includes(f) && finalizers.push(f);
-    const dropFinalizer = (f: string) => finalizers.includes(f) && finalizers.splice(finalizers.indexOf(f), 1);
+    const dropFinalizer = (f: string) =>
+      finalizers.includes(f) && finalizers.splice(finalizers.indexOf(f), 1);
     if (!meta.deletionTimestamp) {
       if (policy === 'Orphan') {
         addFinalizer('orphan');
@@ -510,7 +628,8 @@ export class ResourceStore {
     if (meta.deletionTimestamp) {
       // Already going: a shorter grace period may bring the deletion forward, never push it back.
       const remaining = meta.deletionGracePeriodSeconds ?? 0;
-      if (grace >= remaining) return { ...current, metadata: { ...meta, finalizers: finalizers.length ? finalizers : undefined } };
+      if (grace >= remaining)
+        return { ...current, metadata: { ...meta, finalizers: finalizers.length ? finalizers : undefined } };
     }
     const next: KubeObject = {
       ...current,

@@ -95,7 +95,10 @@ export interface ServiceAllocation {
 /** What a Service holds: its ClusterIP (unless headless) and the node ports of its ports. */
 export function allocationsOf(service: KubeObject | undefined): ServiceAllocation {
   const spec = service && isPlainObject(service.spec) ? service.spec : {};
-  const clusterIp = typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP ? spec.clusterIP : undefined;
+  const clusterIp =
+    typeof spec.clusterIP === 'string' && spec.clusterIP !== 'None' && spec.clusterIP
+      ? spec.clusterIP
+      : undefined;
   const ports = Array.isArray(spec.ports) ? spec.ports : [];
   const nodePorts = ports
     .map((p) => (isPlainObject(p) && typeof p.nodePort === 'number' ? p.nodePort : 0))
@@ -219,17 +222,29 @@ export class ServiceAllocator {
       releases.push({ request_delete_range: { key: Buffer.from(this.ipKey(held.clusterIp)) } });
     }
     for (const port of held.nodePorts) {
-      if (!kept.nodePorts.includes(port)) releases.push({ request_delete_range: { key: Buffer.from(this.portKey(port)) } });
+      if (!kept.nodePorts.includes(port))
+        releases.push({ request_delete_range: { key: Buffer.from(this.portKey(port)) } });
     }
-    const compares: ICompare[] = claims.map((key) => ({ key, target: 'Create', result: 'Equal', create_revision: 0 }));
+    const compares: ICompare[] = claims.map((key) => ({
+      key,
+      target: 'Create',
+      result: 'Equal',
+      create_revision: 0,
+    }));
     return { service, extras: { compares, operations: [...puts, ...releases] } };
   }
 
   /** The transaction parts that free everything a deleted service held. */
   releaseAll(service: KubeObject): TxnExtras {
     const held = allocationsOf(service);
-    const keys = [...(held.clusterIp ? [this.ipKey(held.clusterIp)] : []), ...held.nodePorts.map((p) => this.portKey(p))];
-    return { compares: [], operations: keys.map((key) => ({ request_delete_range: { key: Buffer.from(key) } })) };
+    const keys = [
+      ...(held.clusterIp ? [this.ipKey(held.clusterIp)] : []),
+      ...held.nodePorts.map((p) => this.portKey(p)),
+    ];
+    return {
+      compares: [],
+      operations: keys.map((key) => ({ request_delete_range: { key: Buffer.from(key) } })),
+    };
   }
 
   /** Reports which requested values were already taken, to explain a failed transaction. */

@@ -64,7 +64,11 @@ function specOf(obj: KubeObject): Record<string, unknown> {
 }
 
 /** A main-resource update: keeps the stored status and bumps generation when the spec changed. */
-export function prepareForUpdate(strategy: ResourceStrategy, next: KubeObject, current: KubeObject): KubeObject {
+export function prepareForUpdate(
+  strategy: ResourceStrategy,
+  next: KubeObject,
+  current: KubeObject,
+): KubeObject {
   const result: KubeObject = { ...next, metadata: { ...next.metadata } };
   if (strategy.statusSubresource) {
     if (current.status === undefined) delete result.status;

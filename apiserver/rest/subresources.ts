@@ -21,7 +21,10 @@ export function scaleOf(obj: KubeObject): KubeObject {
     apiVersion: 'autoscaling/v1',
     metadata: { name, namespace, uid, resourceVersion, creationTimestamp },
     spec: { replicas: typeof spec.replicas === 'number' ? spec.replicas : 0 },
-    status: { replicas: typeof status.replicas === 'number' ? status.replicas : 0, selector: selector.toString() },
+    status: {
+      replicas: typeof status.replicas === 'number' ? status.replicas : 0,
+      selector: selector.toString(),
+    },
   };
 }
 
@@ -54,11 +57,20 @@ export async function updateScale(
 ): Promise<KubeObject> {
   if (!isPlainObject(body)) throw badRequest('the request body must be a Scale object');
   const replicas = replicasOf(body, name);
-  const rv = isPlainObject(body.metadata) && typeof body.metadata.resourceVersion === 'string' ? body.metadata.resourceVersion : '';
+  const rv =
+    isPlainObject(body.metadata) && typeof body.metadata.resourceVersion === 'string'
+      ? body.metadata.resourceVersion
+      : '';
   const current = await store.get(scope, name);
-  if (rv && rv !== current.metadata.resourceVersion) throw conflict(scope.resource.plural, scope.resource.group, name);
+  if (rv && rv !== current.metadata.resourceVersion)
+    throw conflict(scope.resource.plural, scope.resource.group, name);
   const next = { ...current, spec: { ...(current.spec as object), replicas } };
-  const result = await store.update(scope, name, { ...next, metadata: { ...next.metadata, resourceVersion: rv || undefined } }, opts);
+  const result = await store.update(
+    scope,
+    name,
+    { ...next, metadata: { ...next.metadata, resourceVersion: rv || undefined } },
+    opts,
+  );
   return scaleOf(result.object);
 }
 
@@ -76,14 +88,27 @@ export async function patchScale(
 }
 
 /** Assigns a pod to a node once; a second binding of a bound pod is a conflict, as upstream. */
-export async function bindPod(store: ResourceStore, scope: Scope, name: string, body: unknown, opts: WriteOptions): Promise<void> {
-  if (!isPlainObject(body) || !isPlainObject(body.target) || typeof body.target.name !== 'string' || !body.target.name) {
+export async function bindPod(
+  store: ResourceStore,
+  scope: Scope,
+  name: string,
+  body: unknown,
+  opts: WriteOptions,
+): Promise<void> {
+  if (
+    !isPlainObject(body) ||
+    !isPlainObject(body.target) ||
+    typeof body.target.name !== 'string' ||
+    !body.target.name
+  ) {
     throw badRequest('a Binding needs target.name');
   }
   const nodeName = body.target.name;
   const meta = isPlainObject(body.metadata) ? body.metadata : {};
   if (meta.name && meta.name !== name) {
-    throw badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`);
+    throw badRequest(
+      `the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`,
+    );
   }
   await store.rawUpdate(scope, name, opts, (pod) => {
     const spec = isPlainObject(pod.spec) ? pod.spec : {};
@@ -97,25 +122,48 @@ export async function bindPod(store: ResourceStore, scope: Scope, name: string, 
       throw conflict('pods', '', name, 'the UID in the binding does not match the pod');
     }
     const status = isPlainObject(pod.status) ? pod.status : {};
-    const conditions = Array.isArray(status.conditions) ? status.conditions.filter((c) => !(isPlainObject(c) && c.type === 'PodScheduled')) : [];
-    conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp() });
-    const annotations = isPlainObject(meta.annotations) ? (meta.annotations as Record<string, string>) : undefined;
+    const conditions = Array.isArray(status.conditions)
+      ? status.conditions.filter((c) => !(isPlainObject(c) && c.type === 'PodScheduled'))
+      : [];
+    conditions.push({
+      type: 'PodScheduled',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: timestamp(),
+    });
+    const annotations = isPlainObject(meta.annotations)
+      ? (meta.annotations as Record<string, string>)
+      : undefined;
     return {
       ...pod,
-      metadata: annotations ? { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...annotations } } : pod.metadata,
+      metadata: annotations
+        ? { ...pod.metadata, annotations: { ...pod.metadata.annotations, ...annotations } }
+        : pod.metadata,
       spec: { ...spec, nodeName },
       status: { ...status, conditions },
     };
   });
 }
 
-export async function evictPod(store: ResourceStore, scope: Scope, name: string, body: unknown): Promise<WriteResult['object']> {
+export async function evictPod(
+  store: ResourceStore,
+  scope: Scope,
+  name: string,
+  body: unknown,
+): Promise<WriteResult['object']> {
   const eviction = isPlainObject(body) ? body : {};
   const options = isPlainObject(eviction.deleteOptions) ? (eviction.deleteOptions as DeleteOptions) : {};
   await store.delete(scope, name, {
-    gracePeriodSeconds: typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : undefined,
+    gracePeriodSeconds:
+      typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : undefined,
     preconditions: isPlainObject(options.preconditions) ? options.preconditions : undefined,
     dryRun: Array.isArray(options.dryRun) && options.dryRun.length > 0,
   });
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } as unknown as KubeObject;
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    code: 201,
+  } as unknown as KubeObject;
 }

@@ -23,7 +23,10 @@ describe('EtcdStorage against a real etcd', () => {
   });
   afterAll(() => client.close());
 
-  const pod = (name: string, extra: Record<string, unknown> = {}) => ({ metadata: { name, namespace: 'default' }, ...extra });
+  const pod = (name: string, extra: Record<string, unknown> = {}) => ({
+    metadata: { name, namespace: 'default' },
+    ...extra,
+  });
 
   it('creates once: a second create of the same key conflicts', async () => {
     const key = `${prefix}/pods/default/a`;
@@ -40,7 +43,9 @@ describe('EtcdStorage against a real etcd', () => {
     for (let round = 1; round <= 5; round++) {
       const expected = Number(current.metadata.resourceVersion);
       const results = await Promise.allSettled(
-        Array.from({ length: 100 }, (_, i) => storage.update(key, pod('contended', { spec: { round, writer: i } }), expected)),
+        Array.from({ length: 100 }, (_, i) =>
+          storage.update(key, pod('contended', { spec: { round, writer: i } }), expected),
+        ),
       );
       const winners = results.filter((r) => r.status === 'fulfilled');
       const losers = results.filter((r) => r.status === 'rejected');
@@ -66,10 +71,18 @@ describe('EtcdStorage against a real etcd', () => {
     expect(second.revision).toBe(first.revision);
   });
 
-  function collect(): { events: StorageEvent[]; ended: Error[] | undefined[]; sink: { onEvent: (e: StorageEvent) => void; onEnd: (e?: Error) => void } } {
+  function collect(): {
+    events: StorageEvent[];
+    ended: Error[] | undefined[];
+    sink: { onEvent: (e: StorageEvent) => void; onEnd: (e?: Error) => void };
+  } {
     const events: StorageEvent[] = [];
     const ended: (Error | undefined)[] = [];
-    return { events, ended: ended as Error[], sink: { onEvent: (e) => events.push(e), onEnd: (e) => ended.push(e) } };
+    return {
+      events,
+      ended: ended as Error[],
+      sink: { onEvent: (e) => events.push(e), onEnd: (e) => ended.push(e) },
+    };
   }
 
   it('resumes a watch from a resourceVersion, through the cache and directly', async () => {
@@ -82,7 +95,9 @@ describe('EtcdStorage against a real etcd', () => {
     await storage.delete(`${prefix}/pods/default/b`, Number(b.metadata.resourceVersion));
 
     const cached = collect();
-    await waitFor(() => cache.subscribe(Number(b.metadata.resourceVersion) - 1, cached.sink), { what: 'cache to cover' });
+    await waitFor(() => cache.subscribe(Number(b.metadata.resourceVersion) - 1, cached.sink), {
+      what: 'cache to cover',
+    });
     const direct = collect();
     const sub: Subscription = await watchEtcdDirect(storage, `${prefix}/pods/`, from, direct.sink);
     for (const seen of [cached.events, direct.events]) {
@@ -103,8 +118,15 @@ describe('EtcdStorage against a real etcd', () => {
     const a = await storage.create(`${prefix}/pods/default/a`, pod('a'));
     const old = Number(a.metadata.resourceVersion);
     let current = a;
-    for (let i = 0; i < 3; i++) current = await storage.update(`${prefix}/pods/default/a`, pod('a', { spec: { i } }), Number(current.metadata.resourceVersion));
+    for (let i = 0; i < 3; i++)
+      current = await storage.update(
+        `${prefix}/pods/default/a`,
+        pod('a', { spec: { i } }),
+        Number(current.metadata.resourceVersion),
+      );
     await storage.compact(Number(current.metadata.resourceVersion));
-    await expect(watchEtcdDirect(storage, `${prefix}/pods/`, old, collect().sink)).rejects.toBeInstanceOf(StorageExpired);
+    await expect(watchEtcdDirect(storage, `${prefix}/pods/`, old, collect().sink)).rejects.toBeInstanceOf(
+      StorageExpired,
+    );
   });
 });

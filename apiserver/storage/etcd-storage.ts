@@ -13,11 +13,18 @@
  * - Lists can be paged: the continue token pins the revision of the first page, so pages form one
  *   consistent snapshot; a token older than the compaction window is `StorageExpired`.
  */
-import type { Etcd3, IKeyValue, IRequestOp, ICompare } from 'etcd3';
+import type { Etcd3, IKeyValue, IRequestOp, IResponseOp, ICompare } from 'etcd3';
 import type { KubeObject } from '../api-object.js';
 
 export class StorageConflict extends Error {
-  constructor(readonly key: string) {
+  /**
+   * @param current what the key holds now (read in the same transaction), so a retry needs no
+   * extra round trip; undefined when the key does not exist.
+   */
+  constructor(
+    readonly key: string,
+    readonly current?: KubeObject,
+  ) {
     super(`conflict on ${key}`);
   }
 }
@@ -145,14 +152,22 @@ export class EtcdStorage {
   }
 
   /** Replaces the object if its mod_revision is still `expectedRevision`. */
-  async update(key: string, obj: KubeObject, expectedRevision: number, extras: TxnExtras = NO_EXTRAS): Promise<KubeObject> {
+  async update(
+    key: string,
+    obj: KubeObject,
+    expectedRevision: number,
+    extras: TxnExtras = NO_EXTRAS,
+  ): Promise<KubeObject> {
     const k = Buffer.from(key);
     const res = await this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision }, ...extras.compares],
+      compare: [
+        { key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision },
+        ...extras.compares,
+      ],
       success: [{ request_put: { key: k, value: encode(obj) } }, ...extras.operations],
-      failure: [],
+      failure: [{ request_range: { key: k } }],
     });
-    if (!res.succeeded) throw new StorageConflict(key);
+    if (!res.succeeded) throw new StorageConflict(key, currentFrom(res.responses));
     return withRevision(obj, Number(res.header.revision));
   }
 
@@ -160,11 +175,14 @@ export class EtcdStorage {
   async delete(key: string, expectedRevision: number, extras: TxnExtras = NO_EXTRAS): Promise<number> {
     const k = Buffer.from(key);
     const res = await this.client.kv.txn({
-      compare: [{ key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision }, ...extras.compares],
+      compare: [
+        { key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision },
+        ...extras.compares,
+      ],
       success: [{ request_delete_range: { key: k } }, ...extras.operations],
-      failure: [],
+      failure: [{ request_range: { key: k } }],
     });
-    if (!res.succeeded) throw new StorageConflict(key);
+    if (!res.succeeded) throw new StorageConflict(key, currentFrom(res.responses));
     return Number(res.header.revision);
   }
 
@@ -177,6 +195,11 @@ export class EtcdStorage {
       if (!isCompactedError(err)) throw err;
     }
   }
+}
+
+function currentFrom(responses: IResponseOp[]): KubeObject | undefined {
+  const kv = responses[0]?.response_range?.kvs[0];
+  return kv ? decode(kv) : undefined;
 }
 
 export function withRevision(obj: KubeObject, revision: number): KubeObject {

@@ -12,7 +12,9 @@ describe('registry keys', () => {
 
   it('ends collection prefixes with a slash so namespaces do not prefix each other', () => {
     expect(collectionKey('/registry', 'pods', 'a')).toBe('/registry/pods/a/');
-    expect(objectKey('/registry', 'pods', 'ab', 'x').startsWith(collectionKey('/registry', 'pods', 'a'))).toBe(false);
+    expect(
+      objectKey('/registry', 'pods', 'ab', 'x').startsWith(collectionKey('/registry', 'pods', 'a')),
+    ).toBe(false);
   });
 
   it('rejects keys of other resources or with extra segments', () => {

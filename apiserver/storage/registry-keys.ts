@@ -4,7 +4,12 @@
  * end in `/` so that namespace `a` never matches keys of namespace `ab`.
  */
 
-export function objectKey(prefix: string, resource: string, namespace: string | undefined, name: string): string {
+export function objectKey(
+  prefix: string,
+  resource: string,
+  namespace: string | undefined,
+  name: string,
+): string {
   return namespace ? `${prefix}/${resource}/${namespace}/${name}` : `${prefix}/${resource}/${name}`;
 }
 

@@ -79,7 +79,12 @@ export async function watchEtcdDirect(
 }
 
 function startEtcdWatcher(client: Etcd3, prefix: string, startRevision: number, sink: EventSink): Watcher {
-  const watcher = client.watch().prefix(prefix).startRevision(String(startRevision)).withPreviousKV().watcher();
+  const watcher = client
+    .watch()
+    .prefix(prefix)
+    .startRevision(String(startRevision))
+    .withPreviousKV()
+    .watcher();
   let ended = false;
   const end = (err?: Error) => {
     if (ended) return;

@@ -29,13 +29,23 @@ export function kubectlBinaries(versions: string[]): { name: string; path: strin
 export function kubectl(
   binary: string,
   args: string[],
-  opts: { kubeconfig: string; cacheDir: string; stdin?: string; timeoutMs?: number; env?: Record<string, string> },
+  opts: {
+    kubeconfig: string;
+    cacheDir: string;
+    stdin?: string;
+    timeoutMs?: number;
+    env?: Record<string, string>;
+  },
 ): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, [`--kubeconfig=${opts.kubeconfig}`, `--cache-dir=${opts.cacheDir}`, ...args], {
-      env: { ...process.env, KUBECONFIG: opts.kubeconfig, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      binary,
+      [`--kubeconfig=${opts.kubeconfig}`, `--cache-dir=${opts.cacheDir}`, ...args],
+      {
+        env: { ...process.env, KUBECONFIG: opts.kubeconfig, ...opts.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

@@ -28,7 +28,6 @@ export interface TestApiServer {
   close(): Promise<void>;
 }
 
-
 export async function startTestApiServer(config: Partial<ApiServerConfig> = {}): Promise<TestApiServer> {
   const etcdUrl = testEtcdUrl();
   const prefix = `/kubicle-test-${randomBytes(6).toString('hex')}/registry`;

@@ -1,0 +1,381 @@
+/**
+ * API server benchmark (`npm run bench:apiserver`): one private etcd, one in-process API server, and
+ * a load generator in a worker thread. Measures, in one run:
+ *
+ *  1. the raw floor: etcd3 puts/s of the bench pod's JSON at the create concurrency, once before the
+ *     API server phases and once after, so a machine whose load changed in between shows up;
+ *  2. pod creates/s over HTTP at the same concurrency and count, and their ratio to the mean floor;
+ *  3. single-pod GET latency;
+ *  4. the full-response time of a namespace LIST (JSON, median of several; and once as a Table);
+ *  5. watch delivery latency from many watchers on one namespace.
+ *
+ * Progress goes to stderr; the results go to stdout as markdown for BENCHMARKS.md. etcd, the server
+ * and the temp data dir are removed at the end whatever happens, including Ctrl-C.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { Etcd3 } from 'etcd3';
+import { startApiServer, waitForEtcd } from '../apiserver/api-server.js';
+import type { RunningApiServer } from '../apiserver/api-server.js';
+import { startEtcd } from '../cli/etcd-process.js';
+import type { EtcdProcess } from '../cli/etcd-process.js';
+import { benchPod, runAtConcurrency, summarize } from './bench-kit.js';
+import type { LatencySummary } from './bench-kit.js';
+import { runClientPhases } from './apiserver-bench-client.js';
+import type { ClientHooks, ClientPlan, ClientResults, ThroughputResult } from './apiserver-bench-client.js';
+
+interface BenchConfig {
+  n: number;
+  concurrency: number;
+  warmup: number;
+  gets: number;
+  getConcurrency: number;
+  listPods: number;
+  listRepeats: number;
+  watchers: number;
+  watchUpdates: number;
+  watchIntervalMs: number;
+  clientThread: boolean;
+}
+
+const ENV_DEFAULTS: Record<string, { key: keyof BenchConfig; value: number }> = {
+  BENCH_N: { key: 'n', value: 20_000 },
+  BENCH_CONCURRENCY: { key: 'concurrency', value: 64 },
+  BENCH_WARMUP: { key: 'warmup', value: 1_000 },
+  BENCH_GETS: { key: 'gets', value: 5_000 },
+  BENCH_GET_CONCURRENCY: { key: 'getConcurrency', value: 16 },
+  BENCH_LIST_PODS: { key: 'listPods', value: 10_000 },
+  BENCH_LIST_REPEATS: { key: 'listRepeats', value: 5 },
+  BENCH_WATCHERS: { key: 'watchers', value: 100 },
+  BENCH_WATCH_UPDATES: { key: 'watchUpdates', value: 200 },
+  BENCH_WATCH_INTERVAL_MS: { key: 'watchIntervalMs', value: 10 },
+  BENCH_CLIENT_THREAD: { key: 'clientThread', value: 1 },
+};
+
+const RAW_PREFIX = '/bench-raw/pods/';
+
+function readConfig(env: NodeJS.ProcessEnv): { config: BenchConfig; overrides: string[] } {
+  const config = {} as Record<keyof BenchConfig, number | boolean>;
+  const overrides: string[] = [];
+  for (const [name, { key, value }] of Object.entries(ENV_DEFAULTS)) {
+    const raw = env[name];
+    let parsed = value;
+    if (raw !== undefined && raw !== '') {
+      if (!/^\d+$/.test(raw))
+        throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+      parsed = Number(raw);
+      overrides.push(`${name}=${raw}`);
+    }
+    if (key === 'n' && parsed < 1) throw new Error(`${name} must be at least 1`);
+    config[key] = key === 'clientThread' ? parsed !== 0 : parsed;
+  }
+  return { config: config as unknown as BenchConfig, overrides };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+function clockTicksPerSecond(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+const CLOCK_TICKS = clockTicksPerSecond();
+
+/** CPU ms a thread or process has used (user + system), from its /proc stat line; undefined without /proc. */
+function cpuMs(statPath: string): number | undefined {
+  try {
+    const stat = fs.readFileSync(statPath, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * CPU per operation is the figure a busy shared machine distorts least: throughput there depends on
+ * what else runs, the CPU each request costs hardly does.
+ */
+interface CpuSample {
+  mainThread?: number;
+  etcd?: number;
+}
+
+interface CpuPerOp {
+  mainThreadMs?: number;
+  etcdMs?: number;
+}
+
+function cpuPerOp(start: CpuSample, end: CpuSample, ops: number): CpuPerOp {
+  const per = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : (b - a) / ops);
+  return { mainThreadMs: per(start.mainThread, end.mainThread), etcdMs: per(start.etcd, end.etcd) };
+}
+
+async function rawPutFloor(
+  client: Etcd3,
+  config: BenchConfig,
+  sampleCpu: () => CpuSample,
+): Promise<ThroughputResult & { valueBytes: number; cpu: CpuPerOp }> {
+  const put = async (index: number): Promise<void> => {
+    const name = `bench-${String(index).padStart(6, '0')}`;
+    await client.put(`${RAW_PREFIX}${name}`).value(Buffer.from(JSON.stringify(benchPod(name))));
+  };
+  await runAtConcurrency(config.warmup, config.concurrency, (i) => put(config.n + i));
+  const cpuBefore = sampleCpu();
+  const pool = await runAtConcurrency(config.n, config.concurrency, put);
+  const cpu = cpuPerOp(cpuBefore, sampleCpu(), config.n);
+  return {
+    cpu,
+    ops: config.n,
+    perSecond: (config.n / pool.elapsedMs) * 1000,
+    errors: pool.errors,
+    firstError: pool.firstError,
+    latency: summarize(pool.latenciesMs),
+    valueBytes: Buffer.byteLength(JSON.stringify(benchPod('bench-000000'))),
+  };
+}
+
+function runClientInWorker(plan: ClientPlan, hooks: ClientHooks): Promise<ClientResults> {
+  const worker = new Worker(new URL('./apiserver-bench-client.js', import.meta.url), { workerData: plan });
+  type Message = {
+    log?: string;
+    mark?: Parameters<ClientHooks['mark']>[0];
+    results?: ClientResults;
+    error?: string;
+  };
+  return new Promise<ClientResults>((resolve, reject) => {
+    worker.on('message', (msg: Message) => {
+      if (msg.log) hooks.log(msg.log);
+      if (msg.mark) hooks.mark(msg.mark);
+      if (msg.results) resolve(msg.results);
+      if (msg.error) reject(new Error(`load generator failed: ${msg.error}`));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`load generator exited (code ${code}) before reporting`)));
+  }).finally(() => void worker.terminate());
+}
+
+const fmtRate = (v: number) => `${Math.round(v).toLocaleString('en-US')}/s`;
+const fmtMs = (v: number) => (Number.isNaN(v) ? 'n/a' : v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`);
+const fmtPct = (s: LatencySummary) => `p50 ${fmtMs(s.p50)} · p99 ${fmtMs(s.p99)}`;
+const fmtCpu = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(2)} ms`);
+const fmtKb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const errorsNote = (r: ThroughputResult) =>
+  r.errors ? ` (**${r.errors} errors**: ${r.firstError ?? ''})` : '';
+
+interface Report {
+  command: string;
+  machine: string;
+  etcdVersion: string;
+  dataDir: string;
+  config: BenchConfig;
+  raw: Awaited<ReturnType<typeof rawPutFloor>>;
+  rawAfter: Awaited<ReturnType<typeof rawPutFloor>>;
+  client: ClientResults;
+  createCpu: CpuPerOp;
+  loadAverage: { start: number; end: number };
+  wallSeconds: number;
+}
+
+function markdown(r: Report): string {
+  const { config: c, raw, rawAfter, client } = r;
+  const floor = (raw.perSecond + rawAfter.perSecond) / 2;
+  const ratio = client.create.perSecond / floor;
+  const rows: [string, string, string][] = [
+    [
+      `raw etcd3 puts (${fmtKb(raw.valueBytes)} value, c=${c.concurrency}, N=${c.n})`,
+      `${fmtRate(raw.perSecond)} before, ${fmtRate(rawAfter.perSecond)} after${errorsNote(raw)}${errorsNote(rawAfter)}; ${fmtPct(raw.latency)} (before)`,
+      'etcd docs: 44k w/s with 1000 clients on 8 vCPU; v2.2 on 2 vCPU: ~4.5k w/s with 256 clients',
+    ],
+    [
+      `pod creates over HTTP (${fmtKb(client.manifestBytes)} manifest, c=${c.concurrency}, N=${c.n})`,
+      `${fmtRate(client.create.perSecond)}${errorsNote(client.create)}`,
+      '—',
+    ],
+    [
+      'create latency under that load',
+      fmtPct(client.create.latency),
+      'SLO p99 ≤ 1 s; POST pods p99 27 ms (2015)',
+    ],
+    ['ratio creates ÷ mean raw puts', ratio.toFixed(2), 'target ≥ 0.6'],
+    [
+      'CPU per write: bench process main thread · etcd',
+      `raw put ${fmtCpu(raw.cpu.mainThreadMs)} · ${fmtCpu(raw.cpu.etcdMs)}; create ${fmtCpu(r.createCpu.mainThreadMs)} · ${fmtCpu(r.createCpu.etcdMs)}`,
+      'the main thread runs the etcd3 client for raw puts and the whole API server for creates',
+    ],
+  ];
+  const { get, list, watch } = client;
+  if (get) {
+    rows.push([
+      `GET one pod (${c.gets}, c=${c.getConcurrency})`,
+      `${fmtPct(get.latency)}; ${fmtRate(get.perSecond)}${errorsNote(get)}`,
+      'SLO p99 ≤ 1 s',
+    ]);
+  }
+  if (list) {
+    rows.push(
+      [
+        `LIST ${list.pods} pods, JSON (${(list.bytes / 2 ** 20).toFixed(1)} MB), median of ${c.listRepeats}`,
+        `${fmtMs(list.medianMs)} (runs: ${list.runsMs.map((v) => Math.round(v)).join(', ')} ms)`,
+        'target < 1 s; SLO namespace LIST p99 ≤ 5 s; LIST pods p99 210 ms (2015)',
+      ],
+      [
+        `LIST ${list.tableRows} pods as a Table (kubectl get), once`,
+        `${fmtMs(list.tableMs)} (${(list.tableBytes / 2 ** 20).toFixed(1)} MB)`,
+        'same',
+      ],
+    );
+  }
+  if (watch) {
+    rows.push(
+      [
+        `watch delivery, ${watch.watchers} watchers × ${watch.updates} updates, from write sent`,
+        `${fmtPct(watch.fromSend)} (${watch.delivered}/${watch.expected} delivered)`,
+        'no SLO (watch latency SLI is WIP)',
+      ],
+      ['watch delivery, from write acknowledged', fmtPct(watch.fromAck), '—'],
+      ['the update itself (PATCH, while fanning out)', fmtPct(watch.writeLatency), 'SLO p99 ≤ 1 s'],
+    );
+  }
+  const lines = [
+    '## API server',
+    '',
+    `Command: \`${r.command}\``,
+    '',
+    `Machine: ${r.machine}; etcd ${r.etcdVersion} (one member, data in ${r.dataDir}); date ${new Date().toISOString().slice(0, 10)}; whole run ${r.wallSeconds.toFixed(0)} s; 1-minute load average ${r.loadAverage.start.toFixed(2)} at start, ${r.loadAverage.end.toFixed(2)} at end (above ~0.5 means something else competed for the cores).`,
+    '',
+    `Client: node:http with a keep-alive Agent (maxSockets 64), ${c.clientThread ? 'in a worker thread of the bench process' : 'on the API server\u2019s own event loop'}; the API server runs in-process on the main thread. Stored pod: ${fmtKb(client.storedBytes)} as served back.`,
+    '',
+    '| measurement | result | anchor / target |',
+    '| --- | --- | --- |',
+    ...rows.map(([a, b, d]) => `| ${a} | ${b} | ${d} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function machineDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
+}
+
+async function main(): Promise<void> {
+  const { config, overrides } = readConfig(process.env);
+  const command = [...overrides, 'npm run bench:apiserver'].join(' ');
+  const started = Date.now();
+  const loadAtStart = os.loadavg()[0];
+  const mainThreadStat = `/proc/self/task/${process.pid}/stat`;
+  let dataDir: string | undefined;
+  let etcd: EtcdProcess | undefined;
+  let rawClient: Etcd3 | undefined;
+  let server: RunningApiServer | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await server?.close().catch((err: unknown) => log(`server close: ${String(err)}`));
+      rawClient?.close();
+      await etcd?.stop().catch((err: unknown) => log(`etcd stop: ${String(err)}`));
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-bench-'));
+    etcd = await startEtcd({
+      dataDir: path.join(dataDir, 'etcd'),
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+    });
+    rawClient = new Etcd3({ hosts: [etcd.url] });
+    await waitForEtcd(rawClient, 30_000);
+    const etcdVersion = (await rawClient.maintenance.status()).version;
+    log(`etcd ${etcdVersion} at ${etcd.url}, data in ${dataDir}`);
+
+    log(`raw floor: ${config.warmup} warm-up + ${config.n} etcd3 puts at concurrency ${config.concurrency}`);
+    const etcdStat = `/proc/${etcd.child.pid}/stat`;
+    const sampleCpu = (): CpuSample => ({ mainThread: cpuMs(mainThreadStat), etcd: cpuMs(etcdStat) });
+    const raw = await rawPutFloor(rawClient, config, sampleCpu);
+    await rawClient.delete().prefix(RAW_PREFIX);
+
+    // Compaction off: a run is shorter than its interval, and a compaction mid-phase would skew it.
+    server = await startApiServer({
+      etcdServers: [etcd.url],
+      port: 0,
+      bindAddress: '127.0.0.1',
+      compactionIntervalMs: 0,
+      log,
+    });
+    log(`API server at ${server.url}`);
+    const plan: ClientPlan = {
+      url: server.url,
+      creates: config.n,
+      concurrency: config.concurrency,
+      warmup: config.warmup,
+      gets: config.gets,
+      getConcurrency: config.getConcurrency,
+      listPods: config.listPods,
+      listRepeats: config.listRepeats,
+      watchers: config.watchers,
+      watchUpdates: config.watchUpdates,
+      watchIntervalMs: config.watchIntervalMs,
+    };
+    const marks = new Map<string, CpuSample>();
+    const hooks: ClientHooks = { log, mark: (edge) => marks.set(edge, sampleCpu()) };
+    const client = config.clientThread
+      ? await runClientInWorker(plan, hooks)
+      : await runClientPhases(plan, hooks);
+    const createCpu = cpuPerOp(marks.get('create-start') ?? {}, marks.get('create-end') ?? {}, config.n);
+    log('raw floor again');
+    const rawAfter = await rawPutFloor(rawClient, config, sampleCpu);
+    await rawClient.delete().prefix(RAW_PREFIX);
+    const report: Report = {
+      command,
+      machine: machineDescription(),
+      etcdVersion,
+      dataDir: os.tmpdir(),
+      config,
+      raw,
+      rawAfter,
+      client,
+      createCpu,
+      loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+      wallSeconds: (Date.now() - started) / 1000,
+    };
+    process.stdout.write(`${markdown(report)}\n`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);
