@@ -384,7 +384,7 @@ export class ResourceStore {
         subresource === 'status'
           ? prepareForStatusUpdate(obj, current)
           : prepareForUpdate(strategy, obj, current);
-      obj = applyDefaults(scope.resource, obj);
+      obj = applyDefaults(scope.resource, obj, current);
       this.validate(scope, obj, current);
       const currentRevision = Number(current.metadata.resourceVersion);
 
