@@ -155,8 +155,13 @@ async function rawPutFloor(
   };
 }
 
-function runClientInWorker(plan: ClientPlan, hooks: ClientHooks): Promise<ClientResults> {
+function runClientInWorker(
+  plan: ClientPlan,
+  hooks: ClientHooks,
+  onStart: (worker: Worker) => void,
+): Promise<ClientResults> {
   const worker = new Worker(new URL('./apiserver-bench-client.js', import.meta.url), { workerData: plan });
+  onStart(worker);
   type Message = {
     log?: string;
     mark?: Parameters<ClientHooks['mark']>[0];
@@ -289,9 +294,12 @@ async function main(): Promise<void> {
   let etcd: EtcdProcess | undefined;
   let rawClient: Etcd3 | undefined;
   let server: RunningApiServer | undefined;
+  let loadGenerator: Worker | undefined;
   let cleaning: Promise<void> | undefined;
   const cleanup = () =>
     (cleaning ??= (async () => {
+      // The load stops first, so an interrupted run does not end in a burst of failed requests.
+      await loadGenerator?.terminate();
       await server?.close().catch((err: unknown) => log(`server close: ${String(err)}`));
       rawClient?.close();
       await etcd?.stop().catch((err: unknown) => log(`etcd stop: ${String(err)}`));
@@ -328,7 +336,8 @@ async function main(): Promise<void> {
       port: 0,
       bindAddress: '127.0.0.1',
       compactionIntervalMs: 0,
-      log,
+      // Once cleanup began, requests cut off mid-flight are expected; their errors are noise.
+      log: (line) => cleaning === undefined && log(line),
     });
     log(`API server at ${server.url}`);
     const plan: ClientPlan = {
@@ -347,7 +356,7 @@ async function main(): Promise<void> {
     const marks = new Map<string, CpuSample>();
     const hooks: ClientHooks = { log, mark: (edge) => marks.set(edge, sampleCpu()) };
     const client = config.clientThread
-      ? await runClientInWorker(plan, hooks)
+      ? await runClientInWorker(plan, hooks, (worker) => (loadGenerator = worker))
       : await runClientPhases(plan, hooks);
     const createCpu = cpuPerOp(marks.get('create-start') ?? {}, marks.get('create-end') ?? {}, config.n);
     log('raw floor again');

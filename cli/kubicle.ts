@@ -33,6 +33,7 @@ Options:
   --etcd-servers URLS     use these etcd servers instead of starting one (comma-separated)
   --etcd-port PORT        client port of the etcd started by up (default: 2379; peer port is +1)
   --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
+  --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
   -h, --help              show this help`;
 
 const SERVER_USAGE = `Usage: kubicle server --etcd-servers URL[,URL...] [options]
@@ -44,6 +45,7 @@ Options:
   --port PORT             API server port (default: 6443)
   --bind-address ADDR     API server address (default: 127.0.0.1)
   --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
+  --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
   --kubeconfig FILE       also write a kubeconfig for this server to FILE
   -h, --help              show this help`;
 
@@ -69,6 +71,7 @@ const COMMON_OPTIONS = {
   'bind-address': { type: 'string' },
   'etcd-servers': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
+  'etcd-prefix': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -109,7 +112,9 @@ async function up(argv: string[]): Promise<void> {
   const etcdPort = portOf(values['etcd-port'], 2379, '--etcd-port');
   let etcd: EtcdProcess | undefined;
   let server: RunningApiServer | undefined;
+  let stopping = false;
   onShutdown(async () => {
+    stopping = true;
     await server?.close();
     await etcd?.stop();
   });
@@ -122,7 +127,7 @@ async function up(argv: string[]): Promise<void> {
         peerPort: etcdPort + 1,
       });
       etcd.child.once('exit', (code) => {
-        if (server) fail(`etcd exited unexpectedly (code ${code}); the cluster cannot run without it`);
+        if (!stopping) fail(`etcd exited unexpectedly (code ${code}); the cluster cannot run without it`);
       });
       etcdServers = [etcd.url];
     }
@@ -130,6 +135,7 @@ async function up(argv: string[]): Promise<void> {
       etcdServers,
       port,
       bindAddress: values['bind-address'] ?? '127.0.0.1',
+      ...(values['etcd-prefix'] ? { etcdPrefix: values['etcd-prefix'] } : {}),
       ...(values['service-cluster-ip-range']
         ? {
             serviceRanges: {
@@ -141,6 +147,7 @@ async function up(argv: string[]): Promise<void> {
         : {}),
     });
   } catch (err) {
+    stopping = true;
     await etcd?.stop();
     fail(describeStartError(err, port));
   }
@@ -167,6 +174,7 @@ async function serverCommand(argv: string[]): Promise<void> {
       etcdServers,
       port,
       bindAddress: values['bind-address'] ?? '127.0.0.1',
+      ...(values['etcd-prefix'] ? { etcdPrefix: values['etcd-prefix'] } : {}),
       ...(values['service-cluster-ip-range']
         ? {
             serviceRanges: {

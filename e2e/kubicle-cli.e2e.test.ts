@@ -1,0 +1,191 @@
+/**
+ * The built `kubicle` command as a user runs it: `up` starts etcd and the API server, writes a
+ * kubeconfig that kubectl and client-node accept, stops cleanly on SIGINT/SIGTERM, and a second `up`
+ * on the same data dir finds every object again. `server` runs against existing etcd.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as k8s from '@kubernetes/client-node';
+import { Etcd3 } from 'etcd3';
+import { freePort } from './support/free-port.js';
+import { kubectl, kubectlBinaries } from './support/kubectl.js';
+import { testEtcdUrl } from './support/test-etcd.js';
+import { waitFor } from './support/wait-for.js';
+
+const CLI = path.resolve('dist/cli/kubicle.js');
+
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(args: string[]): Running {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds)`);
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const kubectlPath = kubectlBinaries([])[0]?.path;
+let dir: string;
+const running: Running[] = [];
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-cli-'));
+});
+afterAll(async () => {
+  for (const r of running) if (r.child.exitCode === null) r.child.kill('SIGKILL');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('kubicle up', () => {
+  it('serves a cluster, stops cleanly on a signal, and finds its objects after a restart', async () => {
+    const dataDir = path.join(dir, 'data');
+    const [port, etcdPort] = [await freePort(), await freePort()];
+    const args = ['up', '--data-dir', dataDir, '--port', String(port), '--etcd-port', String(etcdPort)];
+
+    const first = run(args);
+    running.push(first);
+    await waitFor(() => /Kubicle is ready/.test(first.output()), {
+      timeoutMs: 30_000,
+      what: 'the ready line',
+    });
+    const kubeconfig = path.join(dataDir, 'kubeconfig');
+    expect(first.output()).toContain(kubeconfig);
+
+    // client-node accepts the kubeconfig as written (plain HTTP needs insecure-skip-tls-verify).
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'kept' }, data: { a: '1' } },
+    });
+    const namespaces = await core.listNamespace();
+    expect(namespaces.items.map((n) => n.metadata?.name)).toEqual(
+      expect.arrayContaining(['default', 'kube-system']),
+    );
+
+    if (kubectlPath) {
+      const result = await kubectl(kubectlPath, ['get', 'configmap', 'kept', '-o', 'name'], {
+        kubeconfig,
+        cacheDir: path.join(dir, 'cache'),
+      });
+      expect(result).toMatchObject({ code: 0, stdout: 'configmap/kept\n' });
+    }
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(await portOpen(port)).toBe(false);
+    expect(await portOpen(etcdPort)).toBe(false); // etcd stopped with its parent
+
+    const second = run(args);
+    running.push(second);
+    await waitFor(() => /Kubicle is ready/.test(second.output()), {
+      timeoutMs: 30_000,
+      what: 'the ready line after restart',
+    });
+    const kept = await core.readNamespacedConfigMap({ name: 'kept', namespace: 'default' });
+    expect(kept.data).toEqual({ a: '1' });
+    const services = await core.listNamespacedService({ namespace: 'default' });
+    expect(services.items.filter((s) => s.metadata?.name === 'kubernetes')).toHaveLength(1);
+
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+    expect(await portOpen(etcdPort)).toBe(false);
+  });
+
+  it('says clearly when its port is taken', async () => {
+    const blocker = net.createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const up = run([
+      'up',
+      '--data-dir',
+      path.join(dir, 'busy'),
+      '--port',
+      String(port),
+      '--etcd-port',
+      String(await freePort()),
+    ]);
+    running.push(up);
+    expect(await up.exited).toBe(1);
+    expect(up.output()).toContain(`port ${port} is already in use`);
+    blocker.close();
+  });
+});
+
+describe('kubicle server', () => {
+  it('serves the API from existing etcd servers', async () => {
+    const prefix = `/kubicle-cli-test-${randomBytes(4).toString('hex')}/registry`;
+    const port = await freePort();
+    const kubeconfig = path.join(dir, 'server-kubeconfig');
+    const server = run([
+      'server',
+      '--etcd-servers',
+      testEtcdUrl(),
+      '--port',
+      String(port),
+      '--etcd-prefix',
+      prefix,
+      '--kubeconfig',
+      kubeconfig,
+    ]);
+    running.push(server);
+    await waitFor(() => /API server is ready/.test(server.output()), {
+      timeoutMs: 30_000,
+      what: 'the ready line',
+    });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(kubeconfig);
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: { containers: [{ name: 'web', image: 'busybox' }] },
+          },
+        },
+      },
+    });
+    const client = new Etcd3({ hosts: [testEtcdUrl()] });
+    try {
+      expect(await client.get(`${prefix}/deployments/default/web`).exists()).toBe(true);
+    } finally {
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      await client.delete().prefix(prefix.replace(/registry$/, ''));
+      client.close();
+    }
+  });
+
+  it('refuses to start without --etcd-servers', async () => {
+    const server = run(['server']);
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain('--etcd-servers is required');
+  });
+});
