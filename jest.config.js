@@ -1,7 +1,10 @@
 // Unit tests (pure logic, no I/O) and integration/e2e tests (real etcd, Docker, iptables, kubectl)
 // are separate projects so `npm run test:unit` stays fast and needs nothing installed.
 const transform = {
-  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+  '^.+\\.ts$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } },
+  ],
 };
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

@@ -17,6 +17,8 @@ export interface ClientPlan {
   creates: number;
   concurrency: number;
   warmup: number;
+  /** Creates one at a time after the loaded phase: the latency of a create on an otherwise idle server. */
+  serialCreates: number;
   gets: number;
   getConcurrency: number;
   listPods: number;
@@ -45,6 +47,7 @@ export interface ClientResults {
   storedBytes: number;
   create: ThroughputResult;
   /** Phases run with a count of 0 are skipped and left out. */
+  serialCreate?: ThroughputResult;
   get?: ThroughputResult;
   list?: {
     pods: number;
@@ -169,14 +172,16 @@ function createTarget(index: number, listPods: number): string {
   return index < listPods ? NS_LIST : NS_CREATE;
 }
 
+async function postPod(client: HttpClient, namespace: string, index: number): Promise<void> {
+  await client.expect(201, 'POST', podsPath(namespace), JSON.stringify(benchPod(podName(index))));
+}
+
 async function createPhase(
   client: HttpClient,
   plan: ClientPlan,
   hooks: ClientHooks,
 ): Promise<ThroughputResult> {
-  const post = async (namespace: string, index: number) => {
-    await client.expect(201, 'POST', podsPath(namespace), JSON.stringify(benchPod(podName(index))));
-  };
+  const post = (namespace: string, index: number) => postPod(client, namespace, index);
   await runAtConcurrency(plan.warmup, plan.concurrency, (i) => post(NS_WARMUP, i));
   hooks.mark('create-start');
   const pool = await runAtConcurrency(plan.creates, plan.concurrency, (i) =>
@@ -351,6 +356,15 @@ export async function runClientPhases(plan: ClientPlan, hooks: ClientHooks): Pro
     const storedBytes = (
       await client.expect(200, 'GET', podsPath(createTarget(0, plan.listPods), podName(0)))
     ).length;
+    let serialCreate: ClientResults['serialCreate'];
+    if (plan.serialCreates > 0) {
+      log(`${plan.serialCreates} creates one at a time`);
+      // Indices far above the loaded phase's, in the namespace the LIST phase does not read.
+      const pool = await runAtConcurrency(plan.serialCreates, 1, (i) =>
+        postPod(client, NS_CREATE, 1_000_000 + i),
+      );
+      serialCreate = throughput(plan.serialCreates, pool);
+    }
     let get: ClientResults['get'];
     if (plan.gets > 0) {
       log(`${plan.gets} GETs at concurrency ${plan.getConcurrency}`);
@@ -366,7 +380,7 @@ export async function runClientPhases(plan: ClientPlan, hooks: ClientHooks): Pro
       log(`${plan.watchers} watchers, ${plan.watchUpdates} updates`);
       watch = await watchPhase(client, plan);
     }
-    return { manifestBytes, storedBytes, create, get, list, watch };
+    return { manifestBytes, storedBytes, create, serialCreate, get, list, watch };
   } finally {
     client.close();
   }

@@ -9,7 +9,7 @@ import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType 
 import { SUPPORTED_PATCH_TYPES } from '../patch/patch-type.js';
 import type { ResourceInfo, ResourceRegistry } from '../resource-registry.js';
 import { apiVersionOf } from '../resource-registry.js';
-import type { ListOptions, ResourceStore, Scope } from '../rest/resource-store.js';
+import type { ListOptions, Scope } from '../rest/resource-store.js';
 import { bindPod, evictPod, getScale, patchScale, updateScale } from '../rest/subresources.js';
 import { parseFieldSelectorQuery } from '../field-selector.js';
 import { parseLabelSelectorQuery } from '../label-selector-query.js';

@@ -367,7 +367,6 @@ export class ResourceStore {
     let fresh: { current: KubeObject | undefined } | undefined;
     while (Date.now() < deadline) {
       const current = fresh ? fresh.current : await this.storage.get(key);
-      fresh = undefined;
       const { next, pinnedVersion, createIfMissing } = await mutate(
         current ? this.withTypeMeta(scope, current) : undefined,
       );

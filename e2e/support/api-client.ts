@@ -20,11 +20,11 @@ export async function request<T = Record<string, unknown>>(
   }
   const res = await fetch(`${base}${path}`, init);
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
-    parsed = undefined;
+    // not JSON: callers look at `text`
   }
   return { status: res.status, headers: res.headers, body: parsed as T, text };
 }
