@@ -217,6 +217,80 @@ describe('watch', () => {
     expect(events.some((e) => e.type === 'BOOKMARK')).toBe(false);
   });
 
+  it('sends BOOKMARK events with kind, apiVersion and the newest resourceVersion when asked', async () => {
+    const fast = await startTestApiServer({ bookmarkIntervalMs: 200 });
+    try {
+      const created = await request<{ metadata: { resourceVersion: string } }>(
+        fast.url,
+        'POST',
+        '/api/v1/namespaces/default/configmaps',
+        cm('bm'),
+      );
+      const start = Number(created.body.metadata.resourceVersion) - 1;
+      const events: Record<string, unknown>[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get(
+          `${fast.url}/api/v1/namespaces/default/configmaps?watch=true&allowWatchBookmarks=true&resourceVersion=${start}`,
+          (res) => {
+            let buffer = '';
+            res.on('data', (chunk: Buffer) => {
+              buffer += chunk.toString('utf8');
+              const lines = buffer.split('\n');
+              buffer = lines.pop()!;
+              for (const line of lines) events.push(JSON.parse(line) as Record<string, unknown>);
+              if (events.some((e) => e.type === 'BOOKMARK')) {
+                req.destroy();
+                resolve();
+              }
+            });
+          },
+        );
+        req.on('error', (err) =>
+          err.message.includes('aborted') || err.message.includes('socket hang up') ? undefined : reject(err),
+        );
+      });
+      expect(events[0]).toMatchObject({ type: 'ADDED' });
+      const bookmark = events.find((e) => e.type === 'BOOKMARK')!;
+      expect(bookmark.object).toEqual({
+        kind: 'ConfigMap',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: created.body.metadata.resourceVersion },
+      });
+    } finally {
+      await fast.close();
+    }
+  });
+
+  it('pages a list with limit and continue, as kubectl --chunk-size does', async () => {
+    for (let i = 0; i < 5; i++)
+      await request(api.url, 'POST', '/api/v1/namespaces/kube-public/configmaps', cm(`page-${i}`));
+    const names: string[] = [];
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const page = await request<{
+        metadata: { continue?: string };
+        items: { metadata: { name: string } }[];
+      }>(
+        api.url,
+        'GET',
+        `/api/v1/namespaces/kube-public/configmaps?limit=2${token ? `&continue=${encodeURIComponent(token)}` : ''}`,
+      );
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      names.push(...page.body.items.map((i) => i.metadata.name));
+      token = page.body.metadata.continue;
+      pages++;
+    } while (token);
+    expect(names).toEqual(['page-0', 'page-1', 'page-2', 'page-3', 'page-4']);
+    expect(pages).toBe(3);
+    const bad = await request(
+      api.url,
+      'GET',
+      '/api/v1/namespaces/kube-public/configmaps?limit=2&continue=garbage',
+    );
+    expect(bad.status).toBe(400);
+  });
+
   it('answers a watch from a compacted resourceVersion with an ERROR 410 event and closes', async () => {
     const a = await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', cm('old'));
     const rv = Number((a.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion);
@@ -393,6 +467,34 @@ describe('lifecycle', () => {
     await waitFor(
       async () =>
         (await request(api.url, 'GET', '/api/v1/namespaces/default/configmaps/held')).status === 404,
+    );
+  });
+
+  it('refuses new finalizers on an object that is being deleted', async () => {
+    await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', {
+      ...cm('closing'),
+      metadata: { name: 'closing', finalizers: ['example.com/a'] },
+    });
+    await request(api.url, 'DELETE', '/api/v1/namespaces/default/configmaps/closing');
+    const res = await request(
+      api.url,
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/closing',
+      { metadata: { finalizers: ['example.com/a', 'example.com/b'] } },
+      {
+        'Content-Type': 'application/merge-patch+json',
+      },
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.message).toMatch(/no new finalizers can be added/);
+    await request(
+      api.url,
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/closing',
+      { metadata: { finalizers: null } },
+      {
+        'Content-Type': 'application/merge-patch+json',
+      },
     );
   });
 

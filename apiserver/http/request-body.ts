@@ -1,11 +1,14 @@
 /**
  * Turns a raw request body into JSON by its Content-Type. A missing Content-Type means JSON, as
  * upstream falls back to its first media type (`kubectl scale --current-replicas` sends none).
+ * Object bodies may also be Kubernetes protobuf, which client-go's typed clients send.
  */
 import { parse as parseYaml } from 'yaml';
 import { badRequest, unsupportedMediaType } from '../api-error.js';
+import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from '../protobuf/protobuf-body.js';
 
 export const JSON_TYPES = ['application/json', 'application/yaml'];
+export const OBJECT_BODY_TYPES = [...JSON_TYPES, PROTOBUF_MEDIA_TYPE];
 
 export function mediaType(contentType: string | undefined): string {
   return (contentType ?? '').split(';')[0].trim().toLowerCase();
@@ -34,5 +37,6 @@ export function parseObjectBody(contentType: string | undefined, raw: Buffer | u
   const type = mediaType(contentType);
   if (type === '' || type === 'application/json' || type === '*/*') return parseJsonBody(raw);
   if (type === 'application/yaml') return parseYamlBody(raw);
-  throw unsupportedMediaType(type, JSON_TYPES);
+  if (type === PROTOBUF_MEDIA_TYPE) return raw && raw.length ? decodeProtobufBody(raw).object : undefined;
+  throw unsupportedMediaType(type, OBJECT_BODY_TYPES);
 }

@@ -18,6 +18,7 @@ import { StorageExpired } from '../storage/etcd-storage.js';
 import { parseResourcePath } from './request-path.js';
 import type { ResourcePath } from './request-path.js';
 import { mediaType, parseObjectBody } from './request-body.js';
+import { PROTOBUF_MEDIA_TYPE } from '../protobuf/protobuf-body.js';
 import { deleteOptions, queryBool, queryInt, queryString, writeOptions } from './request-query.js';
 import type { Query } from './request-query.js';
 import { serveWatch } from './watch-stream.js';
@@ -238,7 +239,10 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
       return sendJson(res, result.created ? 201 : 200, typed(result.object), result.warnings);
     }
     case 'DELETE': {
-      const rawBody = body && body.length ? parseObjectBody('application/json', body) : undefined;
+      // Typed clients send DeleteOptions as protobuf; any other body is read as JSON, as before.
+      const deleteBodyType =
+        mediaType(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE ? PROTOBUF_MEDIA_TYPE : 'application/json';
+      const rawBody = body && body.length ? parseObjectBody(deleteBodyType, body) : undefined;
       const options = deleteOptions(query, rawBody);
       if (name === undefined) {
         const opts = listOptions(query, resource);

@@ -49,7 +49,7 @@ function readUnknown(bytes: Buffer): { apiVersion: string; kind: string; raw: Bu
   const reader = new WireReader(bytes);
   let apiVersion = '';
   let kind = '';
-  let raw = Buffer.alloc(0);
+  let raw: Buffer = Buffer.alloc(0);
   while (!reader.done) {
     const { field, wireType } = reader.readTag();
     if (field === 1 && wireType === WIRE_BYTES) {

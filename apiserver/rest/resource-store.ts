@@ -385,6 +385,7 @@ export class ResourceStore {
           : prepareForUpdate(strategy, obj, current);
       obj = applyDefaults(scope.resource, obj, current);
       this.validate(scope, obj, current);
+      this.refuseNewFinalizers(scope, obj, current);
       const currentRevision = Number(current.metadata.resourceVersion);
 
       if (this.finalizersDone(obj)) {
@@ -426,6 +427,25 @@ export class ResourceStore {
       }
     }
     throw conflict(scope.resource.plural, scope.resource.group, name);
+  }
+
+  /** Upstream forbids adding finalizers once deletion started: the object could otherwise never go. */
+  private refuseNewFinalizers(scope: Scope, obj: KubeObject, current: KubeObject): void {
+    if (!current.metadata.deletionTimestamp) return;
+    const before = new Set(current.metadata.finalizers ?? []);
+    const added = (obj.metadata.finalizers ?? []).filter((f) => !before.has(f));
+    if (added.length) {
+      throw invalid(scope.resource.kind, scope.resource.group, obj.metadata.name ?? '', [
+        {
+          reason: 'FieldValueForbidden',
+          field: 'metadata.finalizers',
+          message:
+            'Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{' +
+            added.map((f) => JSON.stringify(f)).join(', ') +
+            '}',
+        },
+      ]);
+    }
   }
 
   /** An object marked for deletion whose last finalizer is gone and that waits for no grace period. */

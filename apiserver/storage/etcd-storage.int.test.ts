@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { EtcdStorage, StorageConflict, StorageExpired } from './etcd-storage.js';
 import { WatchCache, watchEtcdDirect } from './watch-cache.js';
+import { EtcdCompactor } from './etcd-compactor.js';
 import type { StorageEvent, Subscription } from './watch-cache.js';
 import { testEtcdUrl } from '../../e2e/support/test-etcd.js';
 import { waitFor } from '../../e2e/support/wait-for.js';
@@ -128,5 +129,27 @@ describe('EtcdStorage against a real etcd', () => {
     await expect(watchEtcdDirect(storage, `${prefix}/pods/`, old, collect().sink)).rejects.toBeInstanceOf(
       StorageExpired,
     );
+  });
+
+  it('compacts history older than one interval, so watches from before it expire', async () => {
+    const a = await storage.create(`${prefix}/pods/default/a`, pod('a'));
+    const compactor = new EtcdCompactor(storage, 60_000, () => undefined);
+    await compactor.tick(); // remembers the current revision, compacts nothing yet
+    const sub = await watchEtcdDirect(
+      storage,
+      `${prefix}/pods/`,
+      Number(a.metadata.resourceVersion),
+      collect().sink,
+    );
+    sub.close();
+    await storage.update(
+      `${prefix}/pods/default/a`,
+      pod('a', { spec: { v: 2 } }),
+      Number(a.metadata.resourceVersion),
+    );
+    await compactor.tick(); // compacts up to the revision seen at the first tick
+    await expect(
+      watchEtcdDirect(storage, `${prefix}/pods/`, Number(a.metadata.resourceVersion) - 1, collect().sink),
+    ).rejects.toBeInstanceOf(StorageExpired);
   });
 });
