@@ -241,7 +241,9 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
     case 'DELETE': {
       // Typed clients send DeleteOptions as protobuf; any other body is read as JSON, as before.
       const deleteBodyType =
-        mediaType(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE ? PROTOBUF_MEDIA_TYPE : 'application/json';
+        mediaType(req.headers['content-type']) === PROTOBUF_MEDIA_TYPE
+          ? PROTOBUF_MEDIA_TYPE
+          : 'application/json';
       const rawBody = body && body.length ? parseObjectBody(deleteBodyType, body) : undefined;
       const options = deleteOptions(query, rawBody);
       if (name === undefined) {

@@ -13,7 +13,14 @@ import type { FieldType } from '../schema/model-schema.js';
 import { modelFields } from '../schema/model-schema.js';
 import { FIELD_NUMBERS } from './field-numbers.js';
 import { formatGoDuration, formatGoTime } from './go-time.js';
-import { WIRE_BYTES, WIRE_FIXED32, WIRE_FIXED64, WIRE_VARINT, WireFormatError, WireReader } from './wire-reader.js';
+import {
+  WIRE_BYTES,
+  WIRE_FIXED32,
+  WIRE_FIXED64,
+  WIRE_VARINT,
+  WireFormatError,
+  WireReader,
+} from './wire-reader.js';
 
 type Codec = 'bytes' | 'quantity' | 'micro' | 'duration' | 'raw';
 

@@ -30,7 +30,8 @@ export function scaleOf(obj: KubeObject): KubeObject {
 
 function replicasOf(scale: unknown, name: string): number {
   const spec = isPlainObject(scale) && isPlainObject(scale.spec) ? scale.spec : {};
-  const replicas = spec.replicas;
+  // Clients written in Go leave out a zero replica count (omitempty), so absent means 0.
+  const replicas = spec.replicas ?? 0;
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
     throw invalid('Scale', 'autoscaling', name, [
       {
