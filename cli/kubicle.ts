@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startApiServer } from '../apiserver/api-server.js';
-import type { RunningApiServer } from '../apiserver/api-server.js';
+import type { ApiServerConfig, RunningApiServer } from '../apiserver/api-server.js';
+import { DEFAULT_SERVICE_RANGES } from '../apiserver/rest/service-allocations.js';
 import { startEtcd } from './etcd-process.js';
 import type { EtcdProcess } from './etcd-process.js';
 import { writeKubeconfig } from './kubeconfig.js';
@@ -75,6 +76,24 @@ const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+type CommonValues = { [K in keyof typeof COMMON_OPTIONS]?: K extends 'help' ? boolean : string };
+
+/** The API server settings both `up` and `server` take from their flags. */
+function apiServerConfig(
+  values: CommonValues,
+  etcdServers: string[],
+  port: number,
+): Partial<ApiServerConfig> {
+  const range = values['service-cluster-ip-range'];
+  return {
+    etcdServers,
+    port,
+    bindAddress: values['bind-address'] ?? '127.0.0.1',
+    ...(values['etcd-prefix'] ? { etcdPrefix: values['etcd-prefix'] } : {}),
+    ...(range ? { serviceRanges: { ...DEFAULT_SERVICE_RANGES, clusterIpRange: range } } : {}),
+  };
+}
+
 function onShutdown(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: string) => {
@@ -131,21 +150,7 @@ async function up(argv: string[]): Promise<void> {
       });
       etcdServers = [etcd.url];
     }
-    server = await startApiServer({
-      etcdServers,
-      port,
-      bindAddress: values['bind-address'] ?? '127.0.0.1',
-      ...(values['etcd-prefix'] ? { etcdPrefix: values['etcd-prefix'] } : {}),
-      ...(values['service-cluster-ip-range']
-        ? {
-            serviceRanges: {
-              clusterIpRange: values['service-cluster-ip-range'],
-              nodePortMin: 30000,
-              nodePortMax: 32767,
-            },
-          }
-        : {}),
-    });
+    server = await startApiServer(apiServerConfig(values, etcdServers, port));
   } catch (err) {
     stopping = true;
     await etcd?.stop();
@@ -170,21 +175,7 @@ async function serverCommand(argv: string[]): Promise<void> {
   let server: RunningApiServer | undefined;
   onShutdown(async () => server?.close());
   try {
-    server = await startApiServer({
-      etcdServers,
-      port,
-      bindAddress: values['bind-address'] ?? '127.0.0.1',
-      ...(values['etcd-prefix'] ? { etcdPrefix: values['etcd-prefix'] } : {}),
-      ...(values['service-cluster-ip-range']
-        ? {
-            serviceRanges: {
-              clusterIpRange: values['service-cluster-ip-range'],
-              nodePortMin: 30000,
-              nodePortMax: 32767,
-            },
-          }
-        : {}),
-    });
+    server = await startApiServer(apiServerConfig(values, etcdServers, port));
   } catch (err) {
     fail(describeStartError(err, port));
   }
