@@ -201,7 +201,8 @@ interface Report {
   rawAfter: Awaited<ReturnType<typeof rawPutFloor>>;
   client: ClientResults;
   createCpu: CpuPerOp;
-  loadAverage: { start: number; end: number };
+  /** Taken before the bench starts anything: while it runs, its own threads count in the load. */
+  loadAverage: number;
   wallSeconds: number;
 }
 
@@ -277,7 +278,7 @@ function markdown(r: Report): string {
       .map(([name, { key }]) => `${name}=${Number(c[key])}`)
       .join(', ')}.`,
     '',
-    `Machine: ${r.machine}; etcd ${r.etcdVersion} (one member, data in ${r.dataDir}); date ${new Date().toISOString().slice(0, 10)}; whole run ${r.wallSeconds.toFixed(0)} s; 1-minute load average ${r.loadAverage.start.toFixed(2)} at start, ${r.loadAverage.end.toFixed(2)} at end (above ~0.5 means something else competed for the cores).`,
+    `Machine: ${r.machine}; etcd ${r.etcdVersion} (one member, data in ${r.dataDir}); date ${new Date().toISOString().slice(0, 10)}; whole run ${r.wallSeconds.toFixed(0)} s; 1-minute load average before the run ${r.loadAverage.toFixed(2)} (above ~0.5, other work was competing for the cores).`,
     '',
     `Client: node:http with a keep-alive Agent (maxSockets 64), ${c.clientThread ? 'in a worker thread of the bench process' : 'on the API server\u2019s own event loop'}; the API server runs in-process on the main thread. Stored pod: ${fmtKb(client.storedBytes)} as served back.`,
     '',
@@ -383,7 +384,7 @@ async function main(): Promise<void> {
       rawAfter,
       client,
       createCpu,
-      loadAverage: { start: loadAtStart, end: os.loadavg()[0] },
+      loadAverage: loadAtStart,
       wallSeconds: (Date.now() - started) / 1000,
     };
     process.stdout.write(`${markdown(report)}\n`);

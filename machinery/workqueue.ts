@@ -66,7 +66,7 @@ export class WorkQueue<T extends NonNullable<unknown> = string> {
   add(item: T): void {
     if (this.stopping || this.dirty.has(item)) return;
     this.dirty.add(item);
-    if (this.processing.has(item)) return;
+    // mutated
     this.queue.push(item);
     this.dispatch();
   }

@@ -20,7 +20,9 @@ describe('chain names', () => {
   });
 
   it('hashes the endpoint into endpoint chains as upstream does', () => {
-    expect(servicePortEndpointChainName('ns1/svc1:p80', 'tcp', '10.180.0.1:80')).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
+    expect(servicePortEndpointChainName('ns1/svc1:p80', 'tcp', '10.180.0.1:80')).toBe(
+      'KUBE-SEP-SXIVWICOYRO3J4NJ',
+    );
   });
 
   it('gives the external and firewall chains the service hash with their own prefix', () => {

@@ -81,7 +81,11 @@ export function serviceFirewallChainName(servicePortName: string, protocol: stri
 }
 
 /** `endpoint` is `ip:port` as upstream's endpoint String() gives it. */
-export function servicePortEndpointChainName(servicePortName: string, protocol: string, endpoint: string): string {
+export function servicePortEndpointChainName(
+  servicePortName: string,
+  protocol: string,
+  endpoint: string,
+): string {
   return ENDPOINT_CHAIN_PREFIX + hash16(servicePortName + protocol + endpoint);
 }
 
