@@ -35,6 +35,8 @@ function kubeChains(fake: FakeIptables): string[] {
   );
 }
 
+const sortedLines = (text: string) => text.split('\n').sort();
+
 function ruleCount(fake: FakeIptables, table: string, chain: string, target: string): number {
   return fake.rules(table, chain).filter((r) => r.endsWith(`-j ${target}`)).length;
 }
@@ -109,7 +111,7 @@ describe('Proxier.sync', () => {
     expect(fake.rules('nat', 'KUBE-SERVICES')[0]).toContain('-d 10.96.0.20 --dport 80 -j KUBE-SVC-');
   });
 
-  it('repairs jumps and rules removed behind its back', async () => {
+  it('repairs jumps and rules removed behind its back on a full sync', async () => {
     const snap = snapshot([web()], [webEndpoints('10.244.0.10')]);
     await proxier.sync(snap);
     const expected = await fake.save('nat');
@@ -117,8 +119,22 @@ describe('Proxier.sync', () => {
       '*nat\n-D PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n-F KUBE-SERVICES\nCOMMIT\n',
     );
     expect(ruleCount(fake, 'nat', 'PREROUTING', 'KUBE-SERVICES')).toBe(0);
-    await proxier.sync(snap);
+    const result = await proxier.sync(snap, { full: true });
+    expect(result.full).toBe(true);
     expect(await fake.save('nat')).toBe(expected);
+  });
+
+  it('falls back to a full sync after a partial one failed because a chain vanished', async () => {
+    const snap = snapshot([web()], [webEndpoints('10.244.0.10')]);
+    await proxier.sync(snap);
+    const expected = await fake.save('nat');
+    const svc = fake.userChains('nat').find((c) => c.startsWith('KUBE-SVC-'))!;
+    await fake.restore(`*nat\n-F KUBE-SERVICES\n-F ${svc}\n-X ${svc}\nCOMMIT\n`);
+    await expect(proxier.sync(snap)).rejects.toThrow(`Chain '${svc}' does not exist`);
+    const retry = await proxier.sync(snap);
+    expect(retry.full).toBe(true);
+    // The recreated chain is listed in another position; the rules are what counts.
+    expect(sortedLines(await fake.save('nat'))).toEqual(sortedLines(expected));
   });
 
   it('never touches chains and rules that are not its own', async () => {
@@ -189,6 +205,76 @@ describe('Proxier.sync', () => {
     const next = proxier.sync(snapshot([], []));
     await expect(failed).rejects.toThrow('boom');
     await expect(next).resolves.toEqual(expect.objectContaining({ servicePorts: 0 }));
+  });
+});
+
+describe('Proxier partial syncs', () => {
+  const api = (i: number, ...ips: string[]): [ServiceInput, EndpointsInput] => [
+    {
+      metadata: { namespace: 'default', name: `api${i}` },
+      spec: {
+        clusterIP: `10.96.1.${i}`,
+        ports: [{ name: 'http', port: 80, ...(i % 2 ? { nodePort: 30100 + i } : {}) }],
+      },
+    },
+    {
+      metadata: { namespace: 'default', name: `api${i}` },
+      subsets: [{ addresses: ips.map((ip) => ({ ip })), ports: [{ name: 'http', port: 8080 }] }],
+    },
+  ];
+  const cluster = (...pairs: [ServiceInput, EndpointsInput][]) =>
+    snapshot(
+      pairs.map(([s]) => s),
+      pairs.map(([, e]) => e),
+    );
+
+  it('rewrites only the chains of the service whose endpoints changed', async () => {
+    const proxier = new Proxier(new FakeIptables());
+    const first = await proxier.sync(
+      cluster(api(1, '10.244.1.1'), api(2, '10.244.2.1'), api(3, '10.244.3.1')),
+    );
+    expect(first).toEqual(expect.objectContaining({ full: true, writtenServicePorts: 3 }));
+    const second = await proxier.sync(
+      cluster(api(1, '10.244.1.1'), api(2, '10.244.2.1', '10.244.2.2'), api(3, '10.244.3.1')),
+    );
+    expect(second).toEqual(expect.objectContaining({ full: false, writtenServicePorts: 1 }));
+    expect(second.ruleset).not.toContain('default/api1:http ->');
+    expect(second.ruleset).toContain('default/api2:http -> 10.244.2.2:8080');
+  });
+
+  it('ends every step in the same tables as a full sync would', async () => {
+    const steps = [
+      cluster(api(1, '10.244.1.1'), api(2, '10.244.2.1'), api(3)),
+      cluster(api(1, '10.244.1.1', '10.244.1.2'), api(2, '10.244.2.1'), api(3)),
+      cluster(api(1, '10.244.1.2'), api(3, '10.244.3.1')),
+      cluster(api(1, '10.244.1.2'), api(3, '10.244.3.1'), api(4, '10.244.4.1', '10.244.4.2')),
+      cluster(api(3)),
+      cluster(),
+      cluster(api(5, '10.244.5.1')),
+    ];
+    const partialFake = new FakeIptables();
+    const fullFake = new FakeIptables();
+    const partial = new Proxier(partialFake);
+    const full = new Proxier(fullFake);
+    for (const [i, step] of steps.entries()) {
+      const result = await partial.sync(step);
+      expect(result.full).toBe(i === 0);
+      await full.sync(step, { full: true });
+      for (const table of ['filter', 'nat'] as const) {
+        expect([table, i, await partialFake.save(table)]).toEqual([table, i, await fullFake.save(table)]);
+      }
+    }
+  });
+
+  it('does a full sync after a failed one', async () => {
+    const fake = new FakeIptables();
+    const proxier = new Proxier(fake);
+    await proxier.sync(cluster(api(1, '10.244.1.1')));
+    fake.failNextRestore = 'boom';
+    await expect(proxier.sync(cluster(api(1, '10.244.1.2')))).rejects.toThrow('boom');
+    const retry = await proxier.sync(cluster(api(1, '10.244.1.2')));
+    expect(retry.full).toBe(true);
+    expect(retry.deletedChains).toHaveLength(1);
   });
 });
 

@@ -3,28 +3,40 @@
  * Services, Endpoints and the node's addresses, make the kernel match it.
  *
  * Contract:
- * - `sync(snapshot)` is a full sync: read the nat and filter tables, build the whole ruleset for the
- *   snapshot (ruleset.ts) and apply it with a single iptables-restore. It resolves only once the
- *   rules are in place. It rejects when reading or applying fails; the rules in place are then those
- *   of the last successful sync (iptables-restore commits a table whole or not at all), and the
- *   caller is expected to retry with a fresh snapshot.
- * - Because every sync reads the installed state first, a sync also repairs rules or jumps removed
- *   behind the proxy's back and deletes chains that were ours but are no longer needed.
- * - Calls must not overlap: two restores built from the same old state could both insert a jump.
- *   `sync` enforces this by queueing a call that arrives while another runs.
- * - Scheduling (minimum interval between syncs, periodic resync, retry after failure) belongs to
- *   the caller, which owns the clock and the informers.
+ * - `sync(snapshot)` builds the ruleset for the snapshot (ruleset.ts) and applies it with a single
+ *   iptables-restore; it resolves once the rules are in place. It rejects when reading or applying
+ *   fails; the rules in place are then those of the last successful sync (iptables-restore commits
+ *   a table whole or not at all), and the caller is expected to retry with a fresh snapshot.
+ * - A full sync (the first one, the one after any failure, and any `sync(s, { full: true })`) reads
+ *   the installed tables with iptables-save and rewrites every chain of ours: it repairs rules and
+ *   jumps removed behind the proxy's back and deletes chains of ours that are no longer needed.
+ * - Any other sync is partial: it trusts that the tables are as its last successful sync left them,
+ *   reads nothing, and rewrites only the top-level chains plus the chains of services whose rules
+ *   changed. That is what keeps an endpoint change cheap in a large cluster. Something that removed
+ *   a chain behind the proxy's back makes the partial restore fail, and the retry is full; other
+ *   tampering waits for the caller's next periodic full sync.
+ * - Calls never overlap: two restores built from the same old state could both insert a jump, so a
+ *   call that arrives while another runs waits for it.
+ * - Scheduling (minimum interval between syncs, periodic full resync, retry after failure) belongs
+ *   to the caller, which owns the clock and the informers.
  */
 
 import { cleanupRules } from './cleanup.js';
 import type { IptablesRunner } from './iptables.js';
-import { buildRuleset, collectServicePorts, parseIptablesSave } from './ruleset.js';
+import {
+  BUILTIN_CHAINS,
+  BUILTIN_JUMPS,
+  collectServicePorts,
+  parseIptablesSave,
+  planRuleset,
+} from './ruleset.js';
 import type {
   EndpointsInput,
   RulesetOptions,
   SavedTable,
   SavedTables,
   ServiceInput,
+  ServicePortInfo,
   TableName,
 } from './ruleset.js';
 
@@ -35,19 +47,36 @@ export interface ProxySnapshot {
   readonly nodeIPs?: readonly string[];
 }
 
+export interface SyncOptions {
+  /** Read the installed tables and rewrite every chain of ours (periodic resync). */
+  readonly full?: boolean;
+}
+
 export interface SyncResult {
   /** The text handed to iptables-restore. */
   readonly ruleset: string;
+  readonly full: boolean;
   readonly servicePorts: number;
   readonly endpoints: number;
+  /** Service ports whose own chains were rewritten (all with endpoints, in a full sync). */
+  readonly writtenServicePorts: number;
   /** Chains of ours that this sync flushed and deleted. */
   readonly deletedChains: readonly string[];
+}
+
+/** What the last successful sync installed, as far as the next partial sync needs to know. */
+interface Installed {
+  /** Per service (`namespace/name`), everything its chains were built from. */
+  readonly fingerprints: ReadonlyMap<string, string>;
+  readonly activeChains: Readonly<Record<TableName, ReadonlySet<string>>>;
 }
 
 const TABLES: readonly TableName[] = ['filter', 'nat'];
 
 export class Proxier {
   private running: Promise<unknown> = Promise.resolve();
+  /** Undefined until a sync succeeds and after any failure: the tables are then not known. */
+  private installed: Installed | undefined;
 
   constructor(
     private readonly iptables: IptablesRunner,
@@ -66,31 +95,38 @@ export class Proxier {
     }
   }
 
-  sync(snapshot: ProxySnapshot): Promise<SyncResult> {
-    return this.serialized(() => this.syncNow(snapshot));
+  sync(snapshot: ProxySnapshot, options: SyncOptions = {}): Promise<SyncResult> {
+    return this.serialized(() => this.syncNow(snapshot, options.full ?? false));
   }
 
   /** Removes every rule and chain the proxy installs (`kubicle proxy --cleanup`). */
   cleanup(): Promise<void> {
     return this.serialized(async () => {
+      this.installed = undefined;
       const text = cleanupRules(await this.readTables());
       if (text !== '') await this.iptables.restore(text);
     });
   }
 
-  private async syncNow(snapshot: ProxySnapshot): Promise<SyncResult> {
-    const existing = await this.readTables();
-    const ruleset = buildRuleset({ ...snapshot, existing, options: this.options });
-    await this.iptables.restore(ruleset);
-    const servicePorts = collectServicePorts(snapshot.services, snapshot.endpoints);
+  private async syncNow(snapshot: ProxySnapshot, forceFull: boolean): Promise<SyncResult> {
+    const previous = forceFull ? undefined : this.installed;
+    this.installed = undefined;
+    const fingerprints = fingerprintsOf(collectServicePorts(snapshot.services, snapshot.endpoints));
+    const plan = planRuleset({
+      ...snapshot,
+      existing: previous ? assumedTables(previous) : await this.readTables(),
+      changedServices: previous ? changedServices(previous.fingerprints, fingerprints) : undefined,
+      options: this.options,
+    });
+    await this.iptables.restore(plan.text);
+    this.installed = { fingerprints, activeChains: plan.activeChains };
     return {
-      ruleset,
-      servicePorts: servicePorts.length,
-      endpoints: servicePorts.reduce((sum, sp) => sum + sp.endpoints.length, 0),
-      deletedChains: ruleset
-        .split('\n')
-        .filter((line) => line.startsWith('-X '))
-        .map((line) => line.slice(3)),
+      ruleset: plan.text,
+      full: previous === undefined,
+      servicePorts: plan.servicePorts.length,
+      endpoints: plan.servicePorts.reduce((sum, sp) => sum + sp.endpoints.length, 0),
+      writtenServicePorts: plan.writtenServicePorts,
+      deletedChains: plan.deletedChains,
     };
   }
 
@@ -108,4 +144,29 @@ export class Proxier {
     this.running = next.catch(() => undefined);
     return next;
   }
+}
+
+function fingerprintsOf(servicePorts: readonly ServicePortInfo[]): Map<string, string> {
+  const byService = new Map<string, ServicePortInfo[]>();
+  for (const sp of servicePorts) byService.set(sp.service, [...(byService.get(sp.service) ?? []), sp]);
+  return new Map([...byService].map(([service, ports]) => [service, JSON.stringify(ports)]));
+}
+
+function changedServices(before: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>): Set<string> {
+  return new Set(
+    [...now].filter(([service, fingerprint]) => before.get(service) !== fingerprint).map(([s]) => s),
+  );
+}
+
+/** The tables as the last successful sync left them, in the shape iptables-save would give. */
+function assumedTables(installed: Installed): SavedTables {
+  return new Map(
+    TABLES.map((table) => [
+      table,
+      {
+        chains: new Set([...BUILTIN_CHAINS[table], ...installed.activeChains[table]]),
+        rules: BUILTIN_JUMPS.filter((j) => j.table === table).map((j) => `-A ${j.from} ${j.spec}`),
+      },
+    ]),
+  );
 }

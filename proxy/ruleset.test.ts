@@ -3,8 +3,10 @@ import {
   collectServicePorts,
   masqueradeMark,
   parseIptablesSave,
+  planRuleset,
   probability,
 } from './ruleset.js';
+import type { V1Endpoints, V1Service } from '@kubernetes/client-node';
 import type { EndpointsInput, RulesetInput, ServiceInput } from './ruleset.js';
 import { rulesetProblems, tableSection } from './testing/ruleset-checks.js';
 
@@ -363,6 +365,19 @@ describe('buildRuleset endpoints', () => {
     const other = endpoints('other', 'svc1', ['10.9.9.9'], [{ name: 'p80', port: 80 }]);
     expect(collectServicePorts([svc1()], [other])[0].endpoints).toEqual([]);
   });
+  it('takes @kubernetes/client-node Service and Endpoints objects as they are', () => {
+    const typedService: V1Service = {
+      metadata: { namespace: 'ns1', name: 'svc1' },
+      spec: { clusterIP: '172.30.0.41', ports: [{ name: 'p80', port: 80, protocol: 'TCP' }] },
+    };
+    const typedEndpoints: V1Endpoints = {
+      metadata: { namespace: 'ns1', name: 'svc1' },
+      subsets: [{ addresses: [{ ip: '10.180.0.1' }], ports: [{ name: 'p80', port: 80 }] }],
+    };
+    expect(build({ services: [typedService], endpoints: [typedEndpoints] })).toBe(
+      build({ services: [svc1()], endpoints: [eps1('10.180.0.1')] }),
+    );
+  });
 });
 
 describe('buildRuleset skips what it cannot express instead of failing the whole restore', () => {
@@ -534,6 +549,52 @@ ${nat}COMMIT
       '-I OUTPUT 1 -j KUBE-FIREWALL',
       '-I POSTROUTING 1 -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
     ]);
+  });
+});
+
+describe('buildRuleset partial sync', () => {
+  const dns = service('ns2', 'dns', {
+    clusterIP: '172.30.0.10',
+    ports: [{ name: 'dns', port: 53, protocol: 'UDP' }],
+  });
+  const dnsEndpoints = endpoints('ns2', 'dns', ['10.180.0.5'], [{ name: 'dns', port: 53, protocol: 'UDP' }]);
+  const input: RulesetInput = {
+    services: [svc1WithNodePort(), dns],
+    endpoints: [eps1('10.180.0.1'), dnsEndpoints],
+  };
+  const installed = parseIptablesSave(
+    `*nat\n:KUBE-SERVICES - [0:0]\n:${EXT} - [0:0]\n:${SVC} - [0:0]\n:${SEP1} - [0:0]\n` +
+      ':KUBE-SVC-P2PEPPDBVJT3HIZY - [0:0]\n:KUBE-SEP-WMD2A65JY5ISE6RM - [0:0]\nCOMMIT\n',
+  );
+
+  it('leaves the chains of unchanged services out but still captures their traffic', () => {
+    const plan = planRuleset({ ...input, existing: installed, changedServices: new Set(['ns2/dns']) });
+    const nat = tableSection(plan.text, 'nat');
+    expect(nat.filter((l) => l.includes('XPGD46QRK7WJZT7O') || l.includes(SEP1))).toEqual([
+      `-A KUBE-SERVICES -m comment --comment "ns1/svc1:p80 cluster IP" -m tcp -p tcp -d 172.30.0.41 --dport 80 -j ${SVC}`,
+      `-A KUBE-NODEPORTS -m comment --comment ns1/svc1:p80 -m tcp -p tcp --dport 3001 -j ${EXT}`,
+    ]);
+    expect(nat).toContain(':KUBE-SVC-P2PEPPDBVJT3HIZY - [0:0]');
+    expect(plan.writtenServicePorts).toBe(1);
+    expect(plan.deletedChains).toEqual([]);
+    expect([...plan.activeChains.nat]).toEqual(
+      expect.arrayContaining([EXT, SVC, SEP1, 'KUBE-SVC-P2PEPPDBVJT3HIZY']),
+    );
+    expect(rulesetProblems(plan.text, installed)).toEqual([]);
+  });
+
+  it('writes an unchanged service anyway when one of its chains is not installed', () => {
+    const missingSep = parseIptablesSave(`*nat\n:${EXT} - [0:0]\n:${SVC} - [0:0]\nCOMMIT\n`);
+    const plan = planRuleset({ ...input, existing: missingSep, changedServices: new Set() });
+    expect(tableSection(plan.text, 'nat')).toContain(`:${SEP1} - [0:0]`);
+    expect(plan.writtenServicePorts).toBe(2);
+  });
+
+  it('writes everything without a changed set, which is a full sync', () => {
+    expect(planRuleset({ ...input, existing: installed }).writtenServicePorts).toBe(2);
+    expect(buildRuleset({ ...input, existing: installed })).toBe(
+      planRuleset({ ...input, existing: installed }).text,
+    );
   });
 });
 

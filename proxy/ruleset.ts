@@ -19,6 +19,10 @@
  *   shares with others, which are never flushed.
  * - Of the chains in `existing`, only per-service ones (KUBE-SVC-, KUBE-SEP-, KUBE-EXT-, KUBE-FW-,
  *   KUBE-SVL-) that are no longer needed are flushed and deleted; every other chain is left alone.
+ * - Partial sync: given `changedServices`, the KUBE-SVC/SEP/EXT chains of every other service are
+ *   left out of the text and stay as installed, provided `existing` shows all of them; the top-level
+ *   chains are always rewritten whole. This keeps an endpoint change in a large cluster from
+ *   costing a restore of every rule (iptables-nft takes seconds for tens of thousands).
  * - Output is deterministic: service ports sorted by name and protocol, endpoints by address.
  * - Inputs that would make iptables-restore reject the whole text (non-IPv4 addresses, ports out of
  *   range, unknown protocols, names with characters the API server never allows) are skipped, so
@@ -162,11 +166,30 @@ export interface RulesetInput {
   readonly nodeIPs?: readonly string[];
   /** What iptables-save shows now; absent means "nothing installed yet". */
   readonly existing?: SavedTables;
+  /**
+   * Services (`namespace/name`) whose rules may differ from what is installed. Absent: all of them,
+   * i.e. a full sync. See the module contract for what a partial sync leaves out.
+   */
+  readonly changedServices?: ReadonlySet<string>;
   readonly options?: RulesetOptions;
+}
+
+export interface RulesetPlan {
+  /** The iptables-restore input. */
+  readonly text: string;
+  /** Every chain of ours that exists once `text` is applied, written out or kept as installed. */
+  readonly activeChains: Readonly<Record<TableName, ReadonlySet<string>>>;
+  /** Chains of ours that `text` flushes and deletes. */
+  readonly deletedChains: readonly string[];
+  readonly servicePorts: readonly ServicePortInfo[];
+  /** How many service ports had their per-service chains written (all of them in a full sync). */
+  readonly writtenServicePorts: number;
 }
 
 /** One service port with everything the rules need, validated and normalised. */
 export interface ServicePortInfo {
+  /** `namespace/name` of the Service. */
+  readonly service: string;
   /** `namespace/name:port`, as in comments and hashes. */
   readonly name: string;
   /** Lower case: tcp, udp or sctp. */
@@ -219,6 +242,11 @@ export function parseIptablesSave(text: string): Map<string, SavedTable> {
 
 /** The complete iptables-restore text for the given state; see the module contract. */
 export function buildRuleset(input: RulesetInput): string {
+  return planRuleset(input).text;
+}
+
+/** `buildRuleset` with what a caller needs to know about the result. */
+export function planRuleset(input: RulesetInput): RulesetPlan {
   const options = input.options ?? {};
   const mark = masqueradeMark(options.masqueradeBit ?? DEFAULT_MASQUERADE_BIT);
   const filter = new TableWriter('filter');
@@ -230,9 +258,26 @@ export function buildRuleset(input: RulesetInput): string {
   writeMasqueradeChains(nat, mark, options);
   writeForwardAndFirewall(filter, mark);
 
-  for (const sp of collectServicePorts(input.services, input.endpoints)) {
-    if (sp.endpoints.length > 0) writeServicePort(nat, sp, options);
-    else writeRejects(filter, sp);
+  const servicePorts = collectServicePorts(input.services, input.endpoints);
+  const installedNat = input.existing?.get('nat')?.chains;
+  let writtenServicePorts = 0;
+  for (const sp of servicePorts) {
+    if (sp.endpoints.length === 0) {
+      writeRejects(filter, sp);
+      continue;
+    }
+    const chains = serviceChains(sp);
+    const keepInstalled =
+      input.changedServices !== undefined &&
+      !input.changedServices.has(sp.service) &&
+      chains.all.every((c) => installedNat?.has(c));
+    writeServiceCapture(nat, sp, chains);
+    if (keepInstalled) {
+      for (const chain of chains.all) nat.keep(chain);
+    } else {
+      writeServiceChains(nat, sp, chains, options);
+      writtenServicePorts++;
+    }
   }
 
   writeNodePortsJump(nat, input.nodeIPs ?? [], options.localhostNodePorts ?? true);
@@ -246,7 +291,13 @@ export function buildRuleset(input: RulesetInput): string {
     table.deleteStaleChains(saved);
     table.insertJumps(BUILTIN_JUMPS.filter((j) => j.table === table.name && !hasJump(saved, j)));
   }
-  return filter.render() + nat.render();
+  return {
+    text: filter.render() + nat.render(),
+    activeChains: { filter: filter.active, nat: nat.active },
+    deletedChains: [...filter.deleted, ...nat.deleted],
+    servicePorts,
+    writtenServicePorts,
+  };
 }
 
 /**
@@ -287,6 +338,7 @@ export function collectServicePorts(
       if (portName !== '' && !SAFE_NAME.test(portName)) continue;
       if (!PROTOCOLS.has(protocol) || !isPort(port.port)) continue;
       result.push({
+        service: `${namespace}/${name}`,
         name: servicePortNameString(namespace, name, portName),
         protocol,
         clusterIP,
@@ -383,21 +435,42 @@ function writeForwardAndFirewall(filter: TableWriter, mark: string): void {
   );
 }
 
-function writeServicePort(nat: TableWriter, sp: ServicePortInfo, options: RulesetOptions): void {
-  const svcChain = servicePortChainName(sp.name, sp.protocol);
-  const extChain = serviceExternalChainName(sp.name, sp.protocol);
-  const proto = ['-m', sp.protocol, '-p', sp.protocol];
+interface ServiceChains {
+  readonly svc: string;
+  /** Only for service ports reachable from outside: node port, external IPs or load balancer. */
+  readonly ext: string | undefined;
+  /** One per endpoint, in `sp.endpoints` order. */
+  readonly seps: readonly string[];
+  readonly all: readonly string[];
+}
+
+function serviceChains(sp: ServicePortInfo): ServiceChains {
   const externallyAccessible = sp.nodePort > 0 || sp.externalIPs.length > 0 || sp.loadBalancerIPs.length > 0;
-  const clusterIPMatch = [
+  const svc = servicePortChainName(sp.name, sp.protocol);
+  const ext = externallyAccessible ? serviceExternalChainName(sp.name, sp.protocol) : undefined;
+  const seps = sp.endpoints.map((ep) => servicePortEndpointChainName(sp.name, sp.protocol, ep));
+  return { svc, ext, seps, all: [...(ext ? [ext] : []), svc, ...seps] };
+}
+
+function clusterIPMatch(sp: ServicePortInfo): string[] {
+  return [
     ...comment(`${sp.name} cluster IP`),
-    ...proto,
+    '-m',
+    sp.protocol,
+    '-p',
+    sp.protocol,
     '-d',
     sp.clusterIP,
     '--dport',
     `${sp.port}`,
   ];
+}
 
-  nat.rule(KUBE_SERVICES, ...clusterIPMatch, '-j', svcChain);
+/** The service port's rules in the top-level chains: how its traffic is recognised. */
+function writeServiceCapture(nat: TableWriter, sp: ServicePortInfo, chains: ServiceChains): void {
+  const proto = ['-m', sp.protocol, '-p', sp.protocol];
+  nat.rule(KUBE_SERVICES, ...clusterIPMatch(sp), '-j', chains.svc);
+  if (!chains.ext) return;
   for (const ip of sp.externalIPs) {
     nat.rule(
       KUBE_SERVICES,
@@ -408,7 +481,7 @@ function writeServicePort(nat: TableWriter, sp: ServicePortInfo, options: Rulese
       '--dport',
       `${sp.port}`,
       '-j',
-      extChain,
+      chains.ext,
     );
   }
   for (const ip of sp.loadBalancerIPs) {
@@ -421,50 +494,59 @@ function writeServicePort(nat: TableWriter, sp: ServicePortInfo, options: Rulese
       '--dport',
       `${sp.port}`,
       '-j',
-      extChain,
+      chains.ext,
     );
   }
   if (sp.nodePort > 0) {
-    nat.rule(KUBE_NODEPORTS, ...comment(sp.name), ...proto, '--dport', `${sp.nodePort}`, '-j', extChain);
+    nat.rule(KUBE_NODEPORTS, ...comment(sp.name), ...proto, '--dport', `${sp.nodePort}`, '-j', chains.ext);
   }
+}
 
-  if (externallyAccessible) {
+/** The service port's own chains: where its traffic goes. */
+function writeServiceChains(
+  nat: TableWriter,
+  sp: ServicePortInfo,
+  chains: ServiceChains,
+  options: RulesetOptions,
+): void {
+  const proto = ['-m', sp.protocol, '-p', sp.protocol];
+  if (chains.ext) {
     // External traffic may come from anywhere and go to an endpoint on another node, so its
     // source must be rewritten for replies to come back through this node.
-    nat.declare(extChain);
+    nat.declare(chains.ext);
     nat.rule(
-      extChain,
+      chains.ext,
       ...comment(`masquerade traffic for ${sp.name} external destinations`),
       '-j',
       KUBE_MARK_MASQ,
     );
-    nat.rule(extChain, '-j', svcChain);
+    nat.rule(chains.ext, '-j', chains.svc);
   }
 
-  nat.declare(svcChain);
+  nat.declare(chains.svc);
   if (options.masqueradeAll) {
-    nat.rule(svcChain, ...clusterIPMatch, '-j', KUBE_MARK_MASQ);
+    nat.rule(chains.svc, ...clusterIPMatch(sp), '-j', KUBE_MARK_MASQ);
   } else if (options.clusterCIDR) {
     // Off-cluster clients reaching a cluster IP (through a route to any node) would get replies
     // straight from the pod otherwise.
-    nat.rule(svcChain, ...clusterIPMatch, '!', '-s', options.clusterCIDR, '-j', KUBE_MARK_MASQ);
+    nat.rule(chains.svc, ...clusterIPMatch(sp), '!', '-s', options.clusterCIDR, '-j', KUBE_MARK_MASQ);
   }
-  const endpointChains = sp.endpoints.map((ep) => servicePortEndpointChainName(sp.name, sp.protocol, ep));
   if (sp.affinityTimeoutSeconds !== undefined) {
     sp.endpoints.forEach((ep, i) => {
+      const sep = chains.seps[i];
       nat.rule(
-        svcChain,
+        chains.svc,
         ...comment(`${sp.name} -> ${ep}`),
         '-m',
         'recent',
         '--name',
-        endpointChains[i],
+        sep,
         '--rcheck',
         '--seconds',
         `${sp.affinityTimeoutSeconds}`,
         '--reap',
         '-j',
-        endpointChains[i],
+        sep,
       );
     });
   }
@@ -474,18 +556,17 @@ function writeServicePort(nat: TableWriter, sp: ServicePortInfo, options: Rulese
     // the last one takes whatever remains.
     const statistic =
       i < n - 1 ? ['-m', 'statistic', '--mode', 'random', '--probability', probability(n - i)] : [];
-    nat.rule(svcChain, ...comment(`${sp.name} -> ${ep}`), ...statistic, '-j', endpointChains[i]);
+    nat.rule(chains.svc, ...comment(`${sp.name} -> ${ep}`), ...statistic, '-j', chains.seps[i]);
   });
 
   sp.endpoints.forEach((ep, i) => {
-    const sepChain = endpointChains[i];
+    const sep = chains.seps[i];
     const ip = ep.slice(0, ep.lastIndexOf(':'));
-    nat.declare(sepChain);
+    nat.declare(sep);
     // A pod reaching itself through its service (hairpin) would see its own address as the source.
-    nat.rule(sepChain, ...comment(sp.name), '-s', ip, '-j', KUBE_MARK_MASQ);
-    const affinity =
-      sp.affinityTimeoutSeconds !== undefined ? ['-m', 'recent', '--name', sepChain, '--set'] : [];
-    nat.rule(sepChain, ...comment(sp.name), ...affinity, ...proto, '-j', 'DNAT', '--to-destination', ep);
+    nat.rule(sep, ...comment(sp.name), '-s', ip, '-j', KUBE_MARK_MASQ);
+    const affinity = sp.affinityTimeoutSeconds !== undefined ? ['-m', 'recent', '--name', sep, '--set'] : [];
+    nat.rule(sep, ...comment(sp.name), ...affinity, ...proto, '-j', 'DNAT', '--to-destination', ep);
   });
 }
 
@@ -550,6 +631,9 @@ export function ruleTarget(rule: string): string | undefined {
 }
 
 class TableWriter {
+  /** Chains of ours that exist after the restore: declared here or kept as installed. */
+  readonly active = new Set<string>();
+  readonly deleted: string[] = [];
   private readonly chains: string[] = [];
   private readonly declared = new Set<string>();
   private readonly rules: string[] = [];
@@ -560,7 +644,13 @@ class TableWriter {
   declare(chain: string): void {
     if (this.declared.has(chain)) return;
     this.declared.add(chain);
+    this.active.add(chain);
     this.chains.push(`:${chain} - [0:0]`);
+  }
+
+  /** A chain left out of the text because it is installed and unchanged. */
+  keep(chain: string): void {
+    this.active.add(chain);
   }
 
   rule(chain: string, ...words: string[]): void {
@@ -569,7 +659,7 @@ class TableWriter {
 
   deleteStaleChains(saved: SavedTable): void {
     const stale = [...saved.chains]
-      .filter((c) => isServiceChainName(c) && !this.declared.has(c))
+      .filter((c) => isServiceChainName(c) && !this.active.has(c))
       .sort(compareStrings);
     const rewritten = new Set([...this.declared, ...stale]);
     // A stale chain still referenced from a chain we do not rewrite cannot be deleted (iptables
@@ -583,6 +673,8 @@ class TableWriter {
     for (const chain of stale) {
       if (referencedElsewhere.has(chain)) continue;
       this.declare(chain);
+      this.active.delete(chain);
+      this.deleted.push(chain);
       this.tail.push(`-X ${chain}`);
     }
   }
