@@ -32,7 +32,37 @@ export interface AffinityTerm {
   namespaces: ReadonlySet<string>;
   namespaceSelector: LabelSelector;
   selector: LabelSelector;
+  /** `selector.matches`, compiled; this runs once per placed pod per cycle for pods with affinity. */
+  matchesLabels: LabelMatcher;
   topologyKey: string;
+}
+
+export type LabelMatcher = (labels: Readonly<Record<string, string>>) => boolean;
+
+function hasOwnLabel(labels: Readonly<Record<string, string>>, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(labels, key);
+}
+
+/**
+ * The selector as a plain function. Equality-only selectors (matchLabels, the common case) become a
+ * tight loop; anything else defers to LabelSelector.matches.
+ */
+export function compileSelector(selector: LabelSelector): LabelMatcher {
+  if (selector.matchesNothing()) return () => false;
+  const requirements = selector.requirements;
+  if (requirements.length === 0) return () => true;
+  const equalities = requirements.every(
+    (r) => r.operator === '=' || r.operator === '==' || (r.operator === 'in' && r.values.length === 1),
+  );
+  if (!equalities) return (labels) => selector.matches(labels);
+  const keys = requirements.map((r) => r.key);
+  const values = requirements.map((r) => r.values[0]);
+  return (labels) => {
+    for (let i = 0; i < keys.length; i++) {
+      if (labels[keys[i]] !== values[i] || !hasOwnLabel(labels, keys[i])) return false;
+    }
+    return true;
+  };
 }
 
 export interface WeightedAffinityTerm extends AffinityTerm {
@@ -54,7 +84,7 @@ export function affinityTermMatches(
       if (!term.namespaceSelector.matches(namespaceLabels?.(pod.namespace) ?? {})) return false;
     }
   }
-  return term.selector.matches(pod.labels);
+  return term.matchesLabels(pod.labels);
 }
 
 /** Whether the pod matches every term; false for an empty list, as upstream. */
@@ -75,10 +105,12 @@ function toAffinityTerm(pod: Pod, term: PodAffinityTerm): AffinityTerm {
     listed.length === 0 && !term.namespaceSelector
       ? new Set([pod.metadata?.namespace ?? ''])
       : new Set(listed);
+  const selector = labelSelectorFromSpec(term.labelSelector);
   return {
     namespaces,
     namespaceSelector: labelSelectorFromSpec(term.namespaceSelector),
-    selector: labelSelectorFromSpec(term.labelSelector),
+    selector,
+    matchesLabels: compileSelector(selector),
     topologyKey: term.topologyKey,
   };
 }
@@ -165,7 +197,9 @@ export class PodInfo {
         const required = (list: readonly PodAffinityTerm[] | null | undefined): AffinityTerm[] =>
           (list ?? []).map((t) => toAffinityTerm(pod, t));
         terms = {
-          requiredAffinityTerms: required(affinity.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
+          requiredAffinityTerms: required(
+            affinity.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+          ),
           requiredAntiAffinityTerms: required(
             affinity.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
           ),

@@ -18,6 +18,7 @@ import {
   CycleState,
   MAX_NODE_SCORE,
   Status,
+  type FilterPlugin,
   type NodeInfo,
   type PreFilterNodeNames,
   type Snapshot,
@@ -131,10 +132,11 @@ export function runFilterPlugins(
   state: CycleState,
   pod: PodInfo,
   node: NodeInfo,
+  filters: readonly FilterPlugin[] = activeFilterPlugins(profile, state),
 ): Status {
   let merged: Status | undefined;
-  for (const plugin of profile.filterPlugins) {
-    if (state.skipFilterPlugins.has(plugin.name)) continue;
+  for (let i = 0; i < filters.length; i++) {
+    const plugin = filters[i];
     const status = plugin.filter(state, pod, node);
     if (status.isSuccess()) continue;
     if (!status.isRejected()) {
@@ -144,6 +146,11 @@ export function runFilterPlugins(
     merged = mergeRejections(merged, status.withPlugin(plugin.name));
   }
   return merged ?? Status.SUCCESS;
+}
+
+/** The filters this cycle runs: the profile's, minus those whose PreFilter returned Skip. */
+export function activeFilterPlugins(profile: Profile, state: CycleState): FilterPlugin[] {
+  return profile.filterPlugins.filter((p) => !state.skipFilterPlugins.has(p.name));
 }
 
 function mergeRejections(previous: Status | undefined, next: Status): Status {
@@ -200,12 +207,13 @@ export function findFeasibleNodes(
   const hasScoring = profile.scorePlugins.length > 0;
   const numToFind = hasScoring ? numFeasibleNodesToFind(numAll, profile.percentageOfNodesToScore) : 1;
   const start = numAll === 0 ? 0 : startIndex % numAll;
+  const filters = activeFilterPlugins(profile, state);
   const feasible: NodeInfo[] = [];
   let processed = 0;
   while (processed < numAll && feasible.length < numToFind) {
     const node = nodes[(start + processed) % numAll];
     processed++;
-    const status = runFilterPlugins(profile, state, pod, node);
+    const status = runFilterPlugins(profile, state, pod, node, filters);
     if (status.isSuccess()) {
       feasible.push(node);
     } else {
@@ -327,7 +335,11 @@ function reasonsOf(statuses: ReadonlyMap<string, Status>): Map<string, readonly 
 }
 
 /** The FitError text for a diagnosis, without any PostFilter message. */
-export function fitErrorMessage(numAllNodes: number, diagnosis: Diagnosis, postFilterMessage?: string): string {
+export function fitErrorMessage(
+  numAllNodes: number,
+  diagnosis: Diagnosis,
+  postFilterMessage?: string,
+): string {
   const absent = numAllNodes - diagnosis.nodeToStatus.size;
   return failureMessage(numAllNodes, reasonsOf(diagnosis.nodeToStatus), {
     preFilterMessage: diagnosis.preFilterMessage,
@@ -345,7 +357,8 @@ export function fitErrorMessage(numAllNodes: number, diagnosis: Diagnosis, postF
  * pods share one priority; Kubicle never evicts to make room.
  */
 export function preemptionMessage(pod: Pod, nodeNames: readonly string[], diagnosis: Diagnosis): string {
-  if (pod.spec?.preemptionPolicy === 'Never') return 'preemption: not eligible due to preemptionPolicy=Never.';
+  if (pod.spec?.preemptionPolicy === 'Never')
+    return 'preemption: not eligible due to preemptionPolicy=Never.';
   const reasons = new Map<string, readonly string[]>();
   for (const name of nodeNames) {
     const status = diagnosis.nodeToStatus.get(name) ?? diagnosis.absentNodesStatus;
@@ -426,7 +439,13 @@ export function schedulePod(
 
   const evaluatedNodes = feasible.length + diagnosis.nodeToStatus.size;
   if (feasible.length === 1) {
-    return { kind: 'Scheduled', nodeName: feasible[0].name, evaluatedNodes, feasibleNodes: 1, nextStartIndex };
+    return {
+      kind: 'Scheduled',
+      nodeName: feasible[0].name,
+      evaluatedNodes,
+      feasibleNodes: 1,
+      nextStartIndex,
+    };
   }
   const scores = prioritizeNodes(profile, state, info, feasible, snapshot);
   return {

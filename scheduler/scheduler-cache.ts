@@ -53,6 +53,13 @@ function describe(pod: PodInfo): string {
   return `${pod.namespace}/${pod.name}(${pod.key})`;
 }
 
+/** Only pods bound (or being bound) to a node belong in the cache; pending pods go to the queue. */
+function requireAssigned(pod: PodInfo): void {
+  if (pod.nodeName === '') {
+    throw new SchedulerCacheError(`pod ${describe(pod)} is not assigned to a node`);
+  }
+}
+
 export class SchedulerCache {
   private readonly clock: Clock;
   private readonly ttlMs: number;
@@ -120,6 +127,7 @@ export class SchedulerCache {
    */
   addPod(pod: Pod): void {
     const info = PodInfo.of(pod);
+    requireAssigned(info);
     const state = this.podStates.get(info.key);
     if (state && this.assumedPods.has(info.key)) {
       if (state.pod.nodeName !== info.nodeName) {
@@ -139,10 +147,13 @@ export class SchedulerCache {
 
   updatePod(oldPod: Pod, newPod: Pod): void {
     const info = PodInfo.of(newPod);
+    requireAssigned(info);
     const state = this.podStates.get(info.key);
     // An assumed pod gets an Add event before any Update, which turns it into an added pod.
     if (!state || this.assumedPods.has(info.key)) {
-      throw new SchedulerCacheError(`pod ${describe(PodInfo.of(oldPod))} is not added to scheduler cache, so cannot be updated`);
+      throw new SchedulerCacheError(
+        `pod ${describe(PodInfo.of(oldPod))} is not added to scheduler cache, so cannot be updated`,
+      );
     }
     this.removePodFromNode(state.pod);
     this.addPodToNode(info);
@@ -152,7 +163,10 @@ export class SchedulerCache {
   removePod(pod: Pod): void {
     const info = PodInfo.of(pod);
     const state = this.podStates.get(info.key);
-    if (!state) throw new SchedulerCacheError(`pod ${describe(info)} is not found in scheduler cache, so cannot be removed from it`);
+    if (!state)
+      throw new SchedulerCacheError(
+        `pod ${describe(info)} is not found in scheduler cache, so cannot be removed from it`,
+      );
     // The cached copy says where the pod's resources are counted, whatever the event carries.
     this.removePodFromNode(state.pod);
     this.podStates.delete(info.key);

@@ -44,7 +44,9 @@ const PRE_SCORE_KEY = 'PreScore' + INTER_POD_AFFINITY;
 
 const AFFINITY_REJECTED = Status.unresolvable(ERR_REASON_AFFINITY_RULES_NOT_MATCH);
 const ANTI_AFFINITY_REJECTED = Status.unschedulable(ERR_REASON_ANTI_AFFINITY_RULES_NOT_MATCH);
-const EXISTING_ANTI_AFFINITY_REJECTED = Status.unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH);
+const EXISTING_ANTI_AFFINITY_REJECTED = Status.unschedulable(
+  ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH,
+);
 
 /** Matching-pod counts keyed by `${topologyKey}\u0000${value}`. */
 export type TopologyCounts = Map<string, number>;
@@ -81,7 +83,8 @@ export function computePreFilterState(
   for (const node of snapshot.havePodsWithRequiredAntiAffinity) {
     for (const existing of node.podsWithRequiredAntiAffinity) {
       for (const term of existing.requiredAntiAffinityTerms) {
-        if (affinityTermMatches(term, pod, namespaceLabels)) bump(existingAntiAffinityCounts, node, term.topologyKey, 1);
+        if (affinityTermMatches(term, pod, namespaceLabels))
+          bump(existingAntiAffinityCounts, node, term.topologyKey, 1);
       }
     }
   }
@@ -97,7 +100,8 @@ export function computePreFilterState(
           for (const term of affinityTerms) bump(affinityCounts, node, term.topologyKey, 1);
         }
         for (const term of antiAffinityTerms) {
-          if (affinityTermMatches(term, existing, namespaceLabels)) bump(antiAffinityCounts, node, term.topologyKey, 1);
+          if (affinityTermMatches(term, existing, namespaceLabels))
+            bump(antiAffinityCounts, node, term.topologyKey, 1);
         }
       }
     }
@@ -105,7 +109,11 @@ export function computePreFilterState(
   return { pod, existingAntiAffinityCounts, affinityCounts, antiAffinityCounts };
 }
 
-function termsAllMatch(terms: readonly AffinityTerm[], pod: PodInfo, namespaceLabels?: NamespaceLabels): boolean {
+function termsAllMatch(
+  terms: readonly AffinityTerm[],
+  pod: PodInfo,
+  namespaceLabels?: NamespaceLabels,
+): boolean {
   for (const term of terms) {
     if (!affinityTermMatches(term, pod, namespaceLabels)) return false;
   }
@@ -121,7 +129,9 @@ export function satisfiesPodAffinity(state: PreFilterState, node: NodeInfo): boo
   }
   if (podsExist) return true;
   // The first pod of a group that is affine to itself must be able to start somewhere.
-  return state.affinityCounts.size === 0 && podMatchesAllAffinityTerms(state.pod.requiredAffinityTerms, state.pod);
+  return (
+    state.affinityCounts.size === 0 && podMatchesAllAffinityTerms(state.pod.requiredAffinityTerms, state.pod)
+  );
 }
 
 export function satisfiesPodAntiAffinity(state: PreFilterState, node: NodeInfo): boolean {
@@ -166,7 +176,8 @@ function addWeightedTerms(
   namespaceLabels?: NamespaceLabels,
 ): void {
   for (const term of terms) {
-    if (affinityTermMatches(term, target, namespaceLabels)) addScore(scores, node, term.topologyKey, sign * term.weight);
+    if (affinityTermMatches(term, target, namespaceLabels))
+      addScore(scores, node, term.topologyKey, sign * term.weight);
   }
 }
 
@@ -183,7 +194,8 @@ export function scoreExistingPod(
   addWeightedTerms(scores, incoming.preferredAntiAffinityTerms, existing, node, -1, namespaceLabels);
   if (hardPodAffinityWeight > 0) {
     for (const term of existing.requiredAffinityTerms) {
-      if (affinityTermMatches(term, incoming, namespaceLabels)) addScore(scores, node, term.topologyKey, hardPodAffinityWeight);
+      if (affinityTermMatches(term, incoming, namespaceLabels))
+        addScore(scores, node, term.topologyKey, hardPodAffinityWeight);
     }
   }
   addWeightedTerms(scores, existing.preferredAffinityTerms, incoming, node, 1, namespaceLabels);

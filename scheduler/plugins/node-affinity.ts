@@ -214,8 +214,8 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
     const required = requiredNodeAffinityOf(pod);
     if (required.isEmpty()) return Status.SKIP;
     const terms =
-      pod.pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ??
-      [];
+      pod.pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution
+        ?.nodeSelectorTerms ?? [];
     if (terms.length === 0) return Status.SUCCESS;
     const names = pinnedNodeNames(terms);
     if (names === undefined) return Status.SUCCESS;

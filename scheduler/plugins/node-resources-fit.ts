@@ -3,13 +3,7 @@
  * resource that does not fit; and a Score by strategy: LeastAllocated spreads load, MostAllocated packs it.
  */
 
-import {
-  Status,
-  type CycleState,
-  type FilterPlugin,
-  type NodeInfo,
-  type ScorePlugin,
-} from '../framework.js';
+import { Status, type CycleState, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework.js';
 import type { PodInfo } from '../pod-info.js';
 import type { Resources } from '../resources.js';
 import {

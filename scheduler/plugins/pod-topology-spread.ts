@@ -37,7 +37,7 @@ import {
   type ScorePlugin,
   type Snapshot,
 } from '../framework.js';
-import type { PodInfo } from '../pod-info.js';
+import { compileSelector, type LabelMatcher, type PodInfo } from '../pod-info.js';
 import { requiredNodeAffinityOf } from './node-affinity.js';
 import { findUntoleratedTaint, isDoNotScheduleTaint } from './taint-toleration.js';
 
@@ -55,6 +55,7 @@ export interface SpreadConstraint {
   maxSkew: number;
   topologyKey: string;
   selector: LabelSelector;
+  matchesLabels: LabelMatcher;
   minDomains: number;
   honorNodeAffinity: boolean;
   honorNodeTaints: boolean;
@@ -68,10 +69,12 @@ export function spreadConstraintsOf(
   const constraints: SpreadConstraint[] = [];
   for (const c of pod.pod.spec?.topologySpreadConstraints ?? []) {
     if (c.whenUnsatisfiable !== whenUnsatisfiable) continue;
+    const selector = selectorOf(c, pod);
     constraints.push({
       maxSkew: c.maxSkew,
       topologyKey: c.topologyKey,
-      selector: selectorOf(c, pod),
+      selector,
+      matchesLabels: compileSelector(selector),
       minDomains: c.minDomains ?? 1,
       honorNodeAffinity: (c.nodeAffinityPolicy ?? 'Honor') === 'Honor',
       honorNodeTaints: c.nodeTaintsPolicy === 'Honor',
@@ -99,15 +102,20 @@ function hasAllTopologyKeys(node: NodeInfo, constraints: readonly SpreadConstrai
 
 function includesNode(c: SpreadConstraint, pod: PodInfo, node: NodeInfo): boolean {
   if (c.honorNodeAffinity && !requiredNodeAffinityOf(pod).matches(node)) return false;
-  if (c.honorNodeTaints && findUntoleratedTaint(node.taints, pod.tolerations, isDoNotScheduleTaint)) return false;
+  if (c.honorNodeTaints && findUntoleratedTaint(node.taints, pod.tolerations, isDoNotScheduleTaint))
+    return false;
   return true;
 }
 
-export function countMatchingPods(pods: readonly PodInfo[], selector: LabelSelector, namespace: string): number {
+export function countMatchingPods(
+  pods: readonly PodInfo[],
+  matches: LabelMatcher,
+  namespace: string,
+): number {
   let count = 0;
   for (const p of pods) {
     if (p.terminating || p.namespace !== namespace) continue;
-    if (selector.matches(p.labels)) count++;
+    if (matches(p.labels)) count++;
   }
   return count;
 }
@@ -130,7 +138,10 @@ export function computePreFilterState(
       if (!includesNode(c, pod, node)) return;
       const value = node.labels[c.topologyKey];
       const counts = matchNum[i];
-      counts.set(value, (counts.get(value) ?? 0) + countMatchingPods(node.pods, c.selector, pod.namespace));
+      counts.set(
+        value,
+        (counts.get(value) ?? 0) + countMatchingPods(node.pods, c.matchesLabels, pod.namespace),
+      );
     });
   }
   return { constraints, matchNum };
@@ -149,7 +160,7 @@ export function filterBySpread(state: PreFilterState, pod: PodInfo, node: NodeIn
     const c = state.constraints[i];
     const value = node.labels[c.topologyKey];
     if (value === undefined) return LABEL_REJECTED;
-    const selfMatch = c.selector.matches(pod.labels) ? 1 : 0;
+    const selfMatch = c.matchesLabels(pod.labels) ? 1 : 0;
     const counts = state.matchNum[i];
     const skew = (counts.get(value) ?? 0) + selfMatch - minMatchNum(counts, c.minDomains);
     if (skew > c.maxSkew) return SKEW_REJECTED;
@@ -200,7 +211,7 @@ export function computePreScoreState(
       const current = podCounts[i].get(value);
       // Domains without a candidate node do not affect any score.
       if (current === undefined) return;
-      podCounts[i].set(value, current + countMatchingPods(node.pods, c.selector, pod.namespace));
+      podCounts[i].set(value, current + countMatchingPods(node.pods, c.matchesLabels, pod.namespace));
     });
   }
   return { constraints, ignoredNodes, podCounts, normalizingWeight };
@@ -214,7 +225,7 @@ export function spreadScore(state: PreScoreState, pod: PodInfo, node: NodeInfo):
     if (value === undefined) return;
     const count =
       c.topologyKey === LABEL_HOSTNAME
-        ? countMatchingPods(node.pods, c.selector, pod.namespace)
+        ? countMatchingPods(node.pods, c.matchesLabels, pod.namespace)
         : (state.podCounts[i].get(value) ?? 0);
     score += count * state.normalizingWeight[i] + (c.maxSkew - 1);
   });
@@ -222,7 +233,11 @@ export function spreadScore(state: PreScoreState, pod: PodInfo, node: NodeInfo):
 }
 
 /** Fewer matching pods → higher score; ignored nodes get 0. */
-export function normalizeSpreadScores(state: PreScoreState, scores: number[], nodes: readonly NodeInfo[]): void {
+export function normalizeSpreadScores(
+  state: PreScoreState,
+  scores: number[],
+  nodes: readonly NodeInfo[],
+): void {
   let min = Infinity;
   let max = 0;
   nodes.forEach((node, i) => {
@@ -237,7 +252,10 @@ export function normalizeSpreadScores(state: PreScoreState, scores: number[], no
   });
 }
 
-function constraintsOrError(pod: PodInfo, kind: 'DoNotSchedule' | 'ScheduleAnyway'): SpreadConstraint[] | Status {
+function constraintsOrError(
+  pod: PodInfo,
+  kind: 'DoNotSchedule' | 'ScheduleAnyway',
+): SpreadConstraint[] | Status {
   try {
     return spreadConstraintsOf(pod, kind);
   } catch (error) {

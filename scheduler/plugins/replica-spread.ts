@@ -48,7 +48,8 @@ export function normalizeSpreading(scores: number[], nodes: readonly NodeInfo[])
     let score = maxByNode > 0 ? (MAX_NODE_SCORE * (maxByNode - scores[i])) / maxByNode : MAX_NODE_SCORE;
     if (zones[i] !== '') {
       const zoneCount = countsByZone.get(zones[i]) ?? 0;
-      const zoneScore = maxByZone > 0 ? (MAX_NODE_SCORE * (maxByZone - zoneCount)) / maxByZone : MAX_NODE_SCORE;
+      const zoneScore =
+        maxByZone > 0 ? (MAX_NODE_SCORE * (maxByZone - zoneCount)) / maxByZone : MAX_NODE_SCORE;
       score = score * (1 - ZONE_WEIGHTING) + ZONE_WEIGHTING * zoneScore;
     }
     scores[i] = Math.trunc(score);
