@@ -83,7 +83,8 @@ function parentDirectories(paths: string[]): string[] {
 
 function splitReference(reference: string): { repo: string; tag: string } {
   const colon = reference.lastIndexOf(':');
-  if (colon > reference.lastIndexOf('/')) return { repo: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+  if (colon > reference.lastIndexOf('/'))
+    return { repo: reference.slice(0, colon), tag: reference.slice(colon + 1) };
   return { repo: reference, tag: 'latest' };
 }
 
@@ -105,7 +106,9 @@ export function pauseImage(busybox: Buffer): LocalImage {
 export function busyboxImage(busybox: Buffer, appletPaths: string[]): LocalImage {
   const applets = appletPaths.map((p) => p.replace(/^\/+/, '')).filter((p) => p && p !== 'bin/busybox');
   const fixedDirs = ['bin', 'etc', 'home', 'root', 'sbin', 'usr/bin', 'usr/sbin', 'var/www'];
-  const dirs = [...new Set([...parentDirectories(applets), ...parentDirectories(fixedDirs.map((d) => `${d}/x`))])];
+  const dirs = [
+    ...new Set([...parentDirectories(applets), ...parentDirectories(fixedDirs.map((d) => `${d}/x`))]),
+  ];
   dirs.sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
   return {
     reference: BUSYBOX_IMAGE,
@@ -153,9 +156,19 @@ async function inspectImage(docker: Docker, reference: string): Promise<Docker.I
   }
 }
 
-async function importRootfs(docker: Docker, reference: string, tar: Buffer, changes: string[]): Promise<void> {
+async function importRootfs(
+  docker: Docker,
+  reference: string,
+  tar: Buffer,
+  changes: string[],
+): Promise<void> {
   const { repo, tag } = splitReference(reference);
-  const progress = await docker.importImage(Readable.from([tar]), { repo, tag, changes, message: 'kubicle images' });
+  const progress = await docker.importImage(Readable.from([tar]), {
+    repo,
+    tag,
+    changes,
+    message: 'kubicle images',
+  });
   const events = await new Promise<{ error?: string }[]>((resolve, reject) => {
     docker.modem.followProgress(progress, (err: Error | null, out: { error?: string }[]) =>
       err ? reject(err) : resolve(out),
@@ -184,7 +197,11 @@ async function ensureImage(docker: Docker, image: LocalImage): Promise<EnsuredIm
     await docker.getImage(current.Id).tag(splitReference(alias));
   }
   // The previous build lost its tags; removing it is a courtesy, and fails harmlessly while in use.
-  if (before && before.Id !== current.Id) await docker.getImage(before.Id).remove().catch(() => undefined);
+  if (before && before.Id !== current.Id)
+    await docker
+      .getImage(before.Id)
+      .remove()
+      .catch(() => undefined);
   return { reference: image.reference, id: current.Id, built: !upToDate, aliasesSkipped };
 }
 

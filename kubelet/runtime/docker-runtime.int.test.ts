@@ -72,7 +72,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const leftovers = await docker.listContainers({ all: true, filters: { label: [`${RUN_LABEL}=${RUN_ID}`] } });
+  const leftovers = await docker.listContainers({
+    all: true,
+    filters: { label: [`${RUN_LABEL}=${RUN_ID}`] },
+  });
   await Promise.all(leftovers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
 });
 
@@ -108,7 +111,9 @@ describe('DockerRuntime', () => {
       sandbox,
       containerConfig('client', {
         command: ['sh', '-c'],
-        args: ['for i in $(seq 1 50); do wget -qO- http://localhost:8080/ && exit 0; sleep 0.1; done; exit 1'],
+        args: [
+          'for i in $(seq 1 50); do wget -qO- http://localhost:8080/ && exit 0; sleep 0.1; done; exit 1',
+        ],
         restartCount: 2,
         hash: 'abc123',
       }),
@@ -157,22 +162,37 @@ describe('DockerRuntime', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-int-'));
     fs.writeFileSync(path.join(dir, 'greeting'), 'hello from the host\n');
     const sandbox = sandboxConfig({
-      dns: { servers: ['10.96.0.10'], searches: ['int.svc.cluster.local', 'cluster.local'], options: ['ndots:5'] },
+      dns: {
+        servers: ['10.96.0.10'],
+        searches: ['int.svc.cluster.local', 'cluster.local'],
+        options: ['ndots:5'],
+      },
     });
     const sandboxId = await startPod(sandbox);
     try {
       // args alone replace the image's CMD (`sh`) and run as the command.
-      const argsOnly = await run(sandboxId, sandbox, containerConfig('args-only', { args: ['echo', 'from', 'args'] }));
+      const argsOnly = await run(
+        sandboxId,
+        sandbox,
+        containerConfig('args-only', { args: ['echo', 'from', 'args'] }),
+      );
       const full = await run(
         sandboxId,
         sandbox,
         containerConfig('full', {
           command: ['sh', '-c'],
-          args: ['echo "$GREETING"; pwd; cat /data/greeting; cat /etc/resolv.conf; touch /data/x || echo read-only'],
+          args: [
+            'echo "$GREETING"; pwd; cat /data/greeting; cat /etc/resolv.conf; touch /data/x 2>/dev/null || echo read-only',
+          ],
           env: [{ name: 'GREETING', value: 'hi there' }],
           workingDir: '/tmp',
           mounts: [{ hostPath: dir, containerPath: '/data', readOnly: true }],
-          resources: { cpuShares: 512, cpuQuota: 50_000, cpuPeriod: 100_000, memoryLimitBytes: 64 * 1024 * 1024 },
+          resources: {
+            cpuShares: 512,
+            cpuQuota: 50_000,
+            cpuPeriod: 100_000,
+            memoryLimitBytes: 64 * 1024 * 1024,
+          },
         }),
       );
       expect((await exited(argsOnly)).exitCode).toBe(0);
@@ -209,10 +229,32 @@ describe('DockerRuntime', () => {
     const ticker = await run(
       sandboxId,
       sandbox,
-      containerConfig('ticker', { command: ['sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.2; done'] }),
+      containerConfig('ticker', {
+        command: ['sh', '-c', 'for i in 1 2 3; do echo tick $i; sleep 0.2; done'],
+      }),
     );
     const followed = await readAll(await runtime.logs(ticker, { follow: true }));
     expect(followed).toBe('tick 1\ntick 2\ntick 3\n');
+    await runtime.removeSandbox(sandboxId);
+  });
+
+  it('ends a followed log stream cleanly when the caller aborts', async () => {
+    const sandbox = sandboxConfig();
+    const sandboxId = await startPod(sandbox);
+    const chatty = await run(
+      sandboxId,
+      sandbox,
+      containerConfig('chatty', { command: ['sh', '-c', 'while :; do echo line; sleep 0.1; done'] }),
+    );
+    const abort = new AbortController();
+    const stream = await runtime.logs(chatty, { follow: true, signal: abort.signal });
+    let text = '';
+    for await (const chunk of stream) {
+      text += String(chunk);
+      if (text.includes('line\n')) abort.abort();
+    }
+    expect(text.startsWith('line\n')).toBe(true);
+    expect((await runtime.inspectContainer(chatty))?.state).toBe('running');
     await runtime.removeSandbox(sandboxId);
   });
 
@@ -223,11 +265,19 @@ describe('DockerRuntime', () => {
       sandboxId,
       sandbox,
       containerConfig('graceful', {
-        command: ['sh', '-c', 'trap "echo got TERM; exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done'],
+        command: [
+          'sh',
+          '-c',
+          'trap "echo got TERM; exit 0" TERM; echo ready; while :; do sleep 1 & wait $!; done',
+        ],
       }),
     );
     // PID 1 without a handler ignores SIGTERM, so only the SIGKILL after the grace period stops it.
-    const stubborn = await run(sandboxId, sandbox, containerConfig('stubborn', { command: ['sleep', '600'] }));
+    const stubborn = await run(
+      sandboxId,
+      sandbox,
+      containerConfig('stubborn', { command: ['sleep', '600'] }),
+    );
     await waitFor(async () => (await readAll(await runtime.logs(graceful))).includes('ready'));
 
     let started = Date.now();
@@ -285,7 +335,11 @@ describe('DockerRuntime', () => {
   });
 
   it('lists only what this node owns', async () => {
-    const other = new DockerRuntime({ docker, nodeName: `other-${RUN_ID}`, ownerLabels: { [RUN_LABEL]: RUN_ID } });
+    const other = new DockerRuntime({
+      docker,
+      nodeName: `other-${RUN_ID}`,
+      ownerLabels: { [RUN_LABEL]: RUN_ID },
+    });
     const sandbox = sandboxConfig();
     const sandboxId = await startPod(sandbox);
     await runtime.createContainer(sandboxId, containerConfig('idle', { command: ['sleep', '600'] }), sandbox);

@@ -303,9 +303,7 @@ export class DockerRuntime implements ContainerRuntime {
         PidMode: pidMode,
         // As dockershim: a host-network pod also uses the host's hostname.
         UTSMode: sandbox.hostNetwork ? 'host' : '',
-        Binds: (config.mounts ?? []).map(
-          (m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`,
-        ),
+        Binds: (config.mounts ?? []).map((m) => `${m.hostPath}:${m.containerPath}${m.readOnly ? ':ro' : ''}`),
         CpuShares: resources.cpuShares,
         CpuQuota: resources.cpuQuota,
         CpuPeriod: resources.cpuPeriod,
@@ -364,6 +362,10 @@ export class DockerRuntime implements ContainerRuntime {
     if (!info || labels[LABEL_CONTAINER_TYPE] !== CONTAINER_TYPE_CONTAINER) return undefined;
     const state = containerStateOf(info.State.Status);
     const exited = state === 'exited';
+    const startedAt = dockerTime(info.State.StartedAt);
+    // Docker stamps StartedAt once start() returns, so a process that exits at once can show a
+    // finish a little before its start; nothing downstream should see a negative run time.
+    const finishedAt = exited ? dockerTime(info.State.FinishedAt) : undefined;
     return {
       id: info.Id,
       sandboxId: labels[LABEL_SANDBOX_ID] ?? '',
@@ -373,8 +375,9 @@ export class DockerRuntime implements ContainerRuntime {
       imageRef: await this.imageRef(info.Image),
       state,
       createdAt: Date.parse(info.Created),
-      startedAt: dockerTime(info.State.StartedAt),
-      finishedAt: exited ? dockerTime(info.State.FinishedAt) : undefined,
+      startedAt,
+      finishedAt:
+        finishedAt !== undefined && startedAt !== undefined ? Math.max(finishedAt, startedAt) : finishedAt,
       exitCode: exited ? info.State.ExitCode : undefined,
       reason: exited ? terminationReason(info.State.ExitCode, info.State.OOMKilled) : undefined,
       message: exited && info.State.Error ? info.State.Error : undefined,
@@ -404,10 +407,14 @@ export class DockerRuntime implements ContainerRuntime {
     }
     const raw = (await container.logs({ ...query, follow: true })) as Readable;
     const out = info.Config.Tty ? new PassThrough() : new DemuxTransform();
-    raw.on('error', (err) => out.destroy(err));
+    // An abort is the caller's way to stop following: the stream ends cleanly instead of failing.
+    raw.on('error', (err) => (options.signal?.aborted ? out.end() : out.destroy(err)));
+    raw.on('close', () => {
+      if (!out.writableEnded) out.end();
+    });
     // The consumer going away must free the Docker connection, or followed streams pile up.
     out.on('close', () => raw.destroy());
-    options.signal?.addEventListener('abort', () => out.end(), { once: true });
+    options.signal?.addEventListener('abort', () => raw.destroy(), { once: true });
     return raw.pipe(out);
   }
 
@@ -449,7 +456,12 @@ export class DockerRuntime implements ContainerRuntime {
   async imageStatus(image: string): Promise<ImageInfo | undefined> {
     try {
       const info = await this.docker.getImage(image).inspect();
-      return { id: info.Id, repoTags: info.RepoTags ?? [], repoDigests: info.RepoDigests ?? [], size: info.Size };
+      return {
+        id: info.Id,
+        repoTags: info.RepoTags ?? [],
+        repoDigests: info.RepoDigests ?? [],
+        size: info.Size,
+      };
     } catch (err) {
       if (statusCodeOf(err) === 404) return undefined;
       throw err;

@@ -72,7 +72,12 @@ export class FakeRuntime implements ContainerRuntime {
 
   addImage(image: string): void {
     const ref = normalizeImage(image);
-    this.images.set(ref, { id: `sha256:${'0'.repeat(60)}${String(this.images.size).padStart(4, '0')}`, repoTags: [ref], repoDigests: [], size: 0 });
+    this.images.set(ref, {
+      id: `sha256:${'0'.repeat(60)}${String(this.images.size).padStart(4, '0')}`,
+      repoTags: [ref],
+      repoDigests: [],
+      size: 0,
+    });
   }
 
   /** Pulls of this image succeed; any other pull fails like an unreachable registry. */
@@ -110,7 +115,14 @@ export class FakeRuntime implements ContainerRuntime {
 
   async version(): Promise<RuntimeVersion> {
     this.record('version', []);
-    return { runtimeName: 'docker', runtimeVersion: '20.10.0-fake', runtimeApiVersion: '1.41', kernelVersion: 'fake', os: 'linux', arch: 'amd64' };
+    return {
+      runtimeName: 'docker',
+      runtimeVersion: '20.10.0-fake',
+      runtimeApiVersion: '1.41',
+      kernelVersion: 'fake',
+      os: 'linux',
+      arch: 'amd64',
+    };
   }
 
   async ping(): Promise<void> {
@@ -240,7 +252,9 @@ export class FakeRuntime implements ContainerRuntime {
 
   async logs(id: string, options: LogOptions = {}): Promise<Readable> {
     this.record('logs', [id, options]);
-    let lines = this.mustContainer(id).logs.split(/(?<=\n)/).filter(Boolean);
+    let lines = this.mustContainer(id)
+      .logs.split(/(?<=\n)/)
+      .filter(Boolean);
     if (options.tailLines !== undefined) lines = lines.slice(Math.max(0, lines.length - options.tailLines));
     return Readable.from([Buffer.from(lines.join(''))]);
   }
@@ -261,7 +275,10 @@ export class FakeRuntime implements ContainerRuntime {
     this.record('pullImage', [image]);
     const ref = normalizeImage(image);
     if (!this.pullable.has(ref)) {
-      throw new ImagePullError(image, `failed to pull image "${image}": pull access denied or registry unreachable`);
+      throw new ImagePullError(
+        image,
+        `failed to pull image "${image}": pull access denied or registry unreachable`,
+      );
     }
     if (!this.images.has(ref)) this.addImage(ref);
     return { ...this.images.get(ref)! };

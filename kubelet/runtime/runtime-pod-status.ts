@@ -37,7 +37,10 @@ export function emptyRuntimePodStatus(pod: PodRef): RuntimePodStatus {
  * Reads one pod's state from the runtime. A container removed between the list and its inspection is
  * simply left out: the next read will not list it either.
  */
-export async function readRuntimePodStatus(runtime: ContainerRuntime, pod: PodRef): Promise<RuntimePodStatus> {
+export async function readRuntimePodStatus(
+  runtime: ContainerRuntime,
+  pod: PodRef,
+): Promise<RuntimePodStatus> {
   const [sandboxes, summaries] = await Promise.all([
     runtime.listSandboxes({ podUid: pod.uid }),
     runtime.listContainers({ podUid: pod.uid }),
