@@ -1,0 +1,52 @@
+/**
+ * `kubicle server`: the API server alone against existing etcd servers, for clusters whose
+ * components run on several hosts.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startApiServer } from '../../apiserver/api-server.js';
+import type { RunningApiServer } from '../../apiserver/api-server.js';
+import { writeKubeconfig } from '../kubeconfig.js';
+import { apiServerConfig, COMMON_OPTIONS } from '../api-server-options.js';
+import { describeStartError, fail, onShutdown, portOf } from '../command-kit.js';
+import type { Command } from '../command-kit.js';
+
+const USAGE = `Usage: kubicle server --etcd-servers URL[,URL...] [options]
+
+Runs the API server alone, for clusters whose components run on several hosts.
+
+Options:
+  --etcd-servers URLS     etcd client URLs (required)
+  --port PORT             API server port (default: 6443)
+  --bind-address ADDR     API server address (default: 127.0.0.1)
+  --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
+  --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
+  --kubeconfig FILE       also write a kubeconfig for this server to FILE
+  -h, --help              show this help`;
+
+async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { ...COMMON_OPTIONS, kubeconfig: { type: 'string' } },
+  });
+  if (values.help) return void console.log(USAGE);
+  const etcdServers = values['etcd-servers']?.split(',').filter(Boolean);
+  if (!etcdServers?.length) fail('--etcd-servers is required (e.g. --etcd-servers http://127.0.0.1:2379)');
+  const port = portOf(values.port, 6443, '--port');
+  let server: RunningApiServer | undefined;
+  onShutdown(async () => server?.close());
+  try {
+    server = await startApiServer(apiServerConfig(values, etcdServers, port));
+  } catch (err) {
+    fail(describeStartError(err, port));
+  }
+  if (values.kubeconfig) writeKubeconfig(path.resolve(values.kubeconfig), server.url);
+  console.log(
+    `Kubicle API server is ready: ${server.url}${values.kubeconfig ? `, kubeconfig ${values.kubeconfig}` : ''}`,
+  );
+}
+
+export const serverCommand: Command = {
+  summary: 'Run the API server alone against etcd',
+  run,
+};
