@@ -9,6 +9,7 @@ import { fail } from './command-kit.js';
 const COMMANDS: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./commands/up.js')).upCommand,
   server: async () => (await import('./commands/server.js')).serverCommand,
+  images: async () => (await import('./commands/images.js')).imagesCommand,
 };
 
 async function usage(): Promise<string> {

@@ -56,3 +56,8 @@ fi
 log "building"
 npx tsc -p tsconfig.build.json
 chmod +x dist/cli/kubicle.js
+
+# 5. The local images pods run (no registry is reachable): built from busybox-static, skipped when current.
+if docker info >/dev/null 2>&1; then
+  node dist/cli/kubicle.js images
+fi
