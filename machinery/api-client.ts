@@ -12,6 +12,9 @@
  *   again on every request so refreshed tokens are picked up; connections are kept alive and reused.
  * - Kinds are mapped to resources through discovery (`/api/v1`, `/apis/<group>/<version>`), fetched
  *   once per group version and fetched again when a kind is missing.
+ * - Subresources are addressed through the parent's kind: a binding is
+ *   `create('v1', 'Pod', ns, binding, { subresource: 'binding', name })`, a status write
+ *   `updateStatus('v1', 'Pod', ns, pod)`.
  * - `namespace` is ignored for cluster-scoped kinds; for namespaced kinds an empty namespace means "all
  *   namespaces" when listing or watching and the object's own `metadata.namespace` when writing.
  * - `watch` delivers each event to `onEvent` in order, resolves when the server ends the stream cleanly
@@ -331,7 +334,10 @@ export class HttpApiClient implements ApiClient {
     body?: { json: unknown; contentType?: string },
     signal?: AbortSignal,
   ): Promise<unknown> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body.json));
     const req = await this.open(method, path, query, body?.contentType ?? 'application/json');
+    // Node frames DELETE bodies only when told their length (it never chunks DELETE requests).
+    if (payload) req.setHeader('Content-Length', payload.length);
     return new Promise((resolve, reject) => {
       const onAbort = () => req.destroy(abortError());
       if (signal?.aborted) onAbort();
@@ -358,10 +364,10 @@ export class HttpApiClient implements ApiClient {
           }
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(parsed);
-          else reject(ApiStatusError.fromResponse(status, parsed));
+          else reject(ApiStatusError.fromResponse(status, parsed ?? text));
         });
       });
-      req.end(body === undefined ? undefined : JSON.stringify(body.json));
+      req.end(payload);
     });
   }
 

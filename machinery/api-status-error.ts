@@ -17,13 +17,14 @@ export class ApiStatusError extends Error {
     this.name = 'ApiStatusError';
   }
 
-  /** Builds the error from a response; `body` is the parsed Status when the server sent one. */
+  /** Builds the error from a response: `body` is the parsed Status, or the raw text of anything else. */
   static fromResponse(httpStatus: number, body: unknown): ApiStatusError {
     const status = isStatus(body) ? body : undefined;
+    const text = typeof body === 'string' && body.trim() ? `: ${body.trim().slice(0, 200)}` : '';
     return new ApiStatusError(
       status?.code || httpStatus,
       status?.reason || reasonForCode(httpStatus),
-      status?.message || `the server responded with HTTP ${httpStatus}`,
+      status?.message || `the server responded with HTTP ${httpStatus}${text}`,
       status?.details,
     );
   }

@@ -4,8 +4,9 @@
  * Contract:
  * - `now()` is wall-clock milliseconds since the epoch (what `Date.now()` returns), so it can be written
  *   into timestamps; it is not guaranteed to be monotonic on a real clock.
- * - `setTimeout(fn, ms)` runs `fn` once, no earlier than `ms` after the call (negative means 0);
- *   `clearTimeout(handle)` cancels it and may be called again or after it fired.
+ * - `setTimeout(fn, ms)` runs `fn` once, no earlier than `ms` after the call (negative means 0; on the
+ *   real clock waits beyond ~24.8 days are cut to that); `clearTimeout(handle)` cancels it and may be
+ *   called again or after it fired.
  * - `sleep(ms, signal)` resolves after `ms`, or as soon as `signal` aborts. It never rejects: loops
  *   check `signal.aborted` after waking, which keeps them free of try/catch around every wait.
  * - `FakeClock` only moves when a test calls `advance`, so tests never sleep for real; see its comment.
@@ -40,9 +41,12 @@ function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> 
   });
 }
 
+/** Node fires longer timeouts after 1 ms; capping them instead makes a very long wait wake early. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)) as unknown as TimerHandle,
+  setTimeout: (fn, ms) => setTimeout(fn, Math.min(MAX_TIMEOUT_MS, Math.max(0, ms))) as unknown as TimerHandle,
   clearTimeout: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
   sleep(ms, signal) {
     return sleepOn(realClock, ms, signal);

@@ -144,7 +144,10 @@ export class Informer<T extends KubeObject = KubeObject> {
     });
   }
 
-  /** Lists and watches until `signal` aborts; never rejects. One run at a time. */
+  /**
+   * Lists and watches until `signal` aborts, then resolves; failures are retried, never raised. The
+   * only rejection is for a second `run` while one is going.
+   */
   async run(signal: AbortSignal): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.running = true;

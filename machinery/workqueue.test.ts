@@ -8,7 +8,10 @@ const newQueue = (clock = new FakeClock(0)) =>
 /** Whether a promise has settled, without waiting for it. */
 async function settled<T>(promise: Promise<T>): Promise<{ done: boolean; value?: T }> {
   const marker = Symbol('pending');
-  const value = await Promise.race([promise, new Promise<typeof marker>((r) => setImmediate(() => r(marker)))]);
+  const value = await Promise.race([
+    promise,
+    new Promise<typeof marker>((r) => setImmediate(() => r(marker))),
+  ]);
   return value === marker ? { done: false } : { done: true, value: value as T };
 }
 

@@ -13,12 +13,13 @@
  *   earlier time. `addRateLimited(key)` is `addAfter(key, rateLimiter.when(key))`; call `forget(key)`
  *   after a successful sync or the key keeps its growing backoff.
  * - `shutDown()` stops at once: adds are ignored, queued and waiting keys are dropped, every pending and
- *   future `get` resolves `undefined`. Keys already handed out may still be `done`.
+ *   future `get` resolves `undefined`. Keys already handed out may still be `done`. (client-go's
+ *   ShutDown keeps handing out queued keys; here a stopping controller stops now, and being
+ *   level-triggered it finds that work again when it next starts.)
  * - `shutDownWithDrain()` stops accepting adds but keeps handing out what is already queued (including
  *   keys re-queued by `done` because they were added before the shutdown), and resolves once nothing is
  *   queued or being processed. Keys waiting for `addAfter` are dropped.
- * Not guaranteed: any order between a key's delayed add and other keys' adds beyond the clock's order;
- * fairness between workers.
+ * Not guaranteed: which waiting worker gets the next key; that `len()` means anything a moment later.
  */
 import { realClock } from './clock.js';
 import type { Clock, TimerHandle } from './clock.js';
@@ -66,7 +67,7 @@ export class WorkQueue<T extends NonNullable<unknown> = string> {
   add(item: T): void {
     if (this.stopping || this.dirty.has(item)) return;
     this.dirty.add(item);
-    // mutated
+    if (this.processing.has(item)) return;
     this.queue.push(item);
     this.dispatch();
   }
