@@ -14,6 +14,7 @@ const common = {
 export default {
   // Integration tests start servers and real processes; unit tests finish far below this anyway.
   testTimeout: 120000,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
   projects: [
     {
       ...common,
