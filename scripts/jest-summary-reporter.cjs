@@ -2,7 +2,7 @@
 // summary, so tools that read only a closing line see what the run did.
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    process.stdout.write(
+    process.stderr.write(
       `\n${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`,
     );
   }
