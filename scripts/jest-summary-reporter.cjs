@@ -1,10 +1,9 @@
-// Prints the run's totals as one plain line (`N passed, N failed, N skipped`) after jest's own
-// summary, so tools that read only a closing line see what the run did.
+// Prints the run's totals as one plain line (`N passed, N failed, N skipped`) as the very last line
+// of the output, after jest's own summary, so tools that read only a closing line see what ran.
 class SummaryReporter {
   onRunComplete(_contexts, results) {
-    process.stderr.write(
-      `\n${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`,
-    );
+    const line = `${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped\n`;
+    process.once('exit', () => process.stderr.write(line));
   }
 }
 
