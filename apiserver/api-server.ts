@@ -12,6 +12,7 @@ import { Etcd3 } from 'etcd3';
 import { ApiError } from './api-error.js';
 import { ResourceRegistry } from './resource-registry.js';
 import { EtcdStorage } from './storage/etcd-storage.js';
+import { kvCallsFor } from './storage/etcd-kv-channel.js';
 import { WatchCache } from './storage/watch-cache.js';
 import { ResourceStore } from './rest/resource-store.js';
 import { DEFAULT_SERVICE_RANGES, firstServiceIp, ServiceAllocator } from './rest/service-allocations.js';
@@ -19,8 +20,10 @@ import type { ServiceRanges } from './rest/service-allocations.js';
 import { resourceHandler } from './http/resource-handlers.js';
 import type { HandlerDeps } from './http/resource-handlers.js';
 import { discoveryRouter } from './http/discovery-routes.js';
+import { bodyReader } from './http/body-reader.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { EtcdCompactor } from './storage/etcd-compactor.js';
+import { NamespaceLifecycle } from './rest/namespace-lifecycle.js';
 
 export interface ApiServerConfig {
   etcdServers: string[];
@@ -107,7 +110,8 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   await waitForEtcd(client, 30_000);
 
   const registry = new ResourceRegistry();
-  const storage = new EtcdStorage(client, config.etcdPrefix);
+  const kvCalls = kvCallsFor(config.etcdServers, client.kv);
+  const storage = new EtcdStorage(client, config.etcdPrefix, kvCalls.kv);
   const allocator = new ServiceAllocator(config.etcdPrefix, config.serviceRanges, async (prefix) => {
     const keys = await client.getAll().prefix(prefix).keys();
     return keys.map((k) => k.slice(prefix.length));
@@ -137,7 +141,10 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(express.raw({ type: () => true, limit: config.maxBodyBytes }));
+  app.use(bodyReader(config.maxBodyBytes));
+  // Resource URLs are nearly all the traffic and no other route claims them: they are matched first,
+  // so a request does not walk the discovery routes on its way.
+  app.use(resourceHandler(deps));
   app.get(['/healthz', '/livez'], (_req, res) => void res.type('text/plain').send('ok'));
   app.get('/readyz', async (_req, res) => {
     try {
@@ -151,7 +158,6 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
     }
   });
   app.use(discoveryRouter(registry, () => `${config.bindAddress}:${boundPort}`));
-  app.use(resourceHandler(deps));
   app.use((_req: Request, _res: Response, next: NextFunction) =>
     next(new ApiError(404, 'NotFound', 'the server could not find the requested resource')),
   );
@@ -178,9 +184,13 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
     });
   } catch (err) {
     server.close();
+    kvCalls.close();
     client.close();
     throw err;
   }
+  const namespaceLifecycle = new NamespaceLifecycle(storage, deps.cacheFor('namespaces'), config.log);
+  await namespaceLifecycle.start();
+  store.namespaceLifecycle = namespaceLifecycle;
   const compactor = new EtcdCompactor(storage, config.compactionIntervalMs, config.log);
   compactor.start();
 
@@ -191,6 +201,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
     storage,
     async close() {
       compactor.stop();
+      namespaceLifecycle.stop();
       for (const end of [...openWatches]) end();
       for (const cache of caches.values()) cache.stop();
       await new Promise<void>((resolve) => {
@@ -198,6 +209,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
+      kvCalls.close();
       client.close();
     },
   };

@@ -10,6 +10,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./commands/up.js')).upCommand,
   server: async () => (await import('./commands/server.js')).serverCommand,
   images: async () => (await import('./commands/images.js')).imagesCommand,
+  proxy: async () => (await import('./commands/proxy.js')).proxyCommand,
+  scheduler: async () => (await import('./commands/scheduler.js')).schedulerCommand,
+  'controller-manager': async () =>
+    (await import('./commands/controller-manager.js')).controllerManagerCommand,
+  agent: async () => (await import('./commands/agent.js')).agentCommand,
 };
 
 async function usage(): Promise<string> {

@@ -470,6 +470,34 @@ describe('lifecycle', () => {
     );
   });
 
+  it('keeps a deleted namespace Terminating until finalized, refusing new content meanwhile', async () => {
+    await request(api.url, 'POST', '/api/v1/namespaces', { metadata: { name: 'doomed' } });
+    await request(api.url, 'POST', '/api/v1/namespaces/doomed/configmaps', cm('before'));
+    const del = await request<{ status: { phase: string } }>(api.url, 'DELETE', '/api/v1/namespaces/doomed');
+    expect(del.body.status.phase).toBe('Terminating');
+    // A status write by the namespace controller must not remove it while spec.finalizers remain.
+    const ns = await request<Record<string, unknown>>(api.url, 'GET', '/api/v1/namespaces/doomed');
+    await request(api.url, 'PUT', '/api/v1/namespaces/doomed/status', ns.body);
+    expect((await request(api.url, 'GET', '/api/v1/namespaces/doomed')).status).toBe(200);
+    await waitFor(
+      async () =>
+        (await request(api.url, 'POST', '/api/v1/namespaces/doomed/configmaps', cm('after'))).status === 403,
+      {
+        what: 'creates in the terminating namespace to be refused',
+      },
+    );
+    const refused = await request(api.url, 'POST', '/api/v1/namespaces/doomed/configmaps', cm('after2'));
+    expect(refused.body).toMatchObject({ reason: 'Forbidden', code: 403 });
+    expect(refused.body.message).toMatch(/because it is being terminated/);
+    await request(api.url, 'DELETE', '/api/v1/namespaces/doomed/configmaps/before');
+    const finalized = await request(api.url, 'PUT', '/api/v1/namespaces/doomed/finalize', {
+      metadata: { name: 'doomed' },
+      spec: { finalizers: [] },
+    });
+    expect(finalized.status).toBe(200);
+    expect((await request(api.url, 'GET', '/api/v1/namespaces/doomed')).status).toBe(404);
+  });
+
   it('refuses new finalizers on an object that is being deleted', async () => {
     await request(api.url, 'POST', '/api/v1/namespaces/default/configmaps', {
       ...cm('closing'),

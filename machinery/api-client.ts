@@ -390,9 +390,11 @@ export class HttpApiClient implements ApiClient {
         req.destroy();
       };
       const onAbort = () => finish();
+      req.on('error', (err) => finish(err));
+      // The signal may have fired while the request was being opened.
+      if (signal?.aborted) return finish();
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('socket', (socket) => socket.setKeepAlive(true, 30_000));
-      req.on('error', (err) => finish(err));
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) {

@@ -1,28 +1,30 @@
 /**
- * The proxy against real netfilter, inside network namespaces this test creates and always deletes:
- *
- *   client netns (10.245.0.2) ── veth ── node netns ── bridge kbr0 (10.244.0.1/24) ── veth ── pod0..pod2 netns
- *                                         node IP 192.168.77.2 (also on kbr0)          10.244.0.10..12
- *
- * Each pod runs a tiny TCP and UDP server answering with its name. The proxier's iptables runner
- * is bound to the node namespace, so nothing here reads or writes the host's own rules.
+ * The proxy against real netfilter, inside network namespaces this test creates and always deletes
+ * (the topology is drawn in testing/netns-lab.ts). The proxier's iptables runner is bound to the
+ * node namespace, so nothing here reads or writes the host's own rules.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { Iptables, IptablesError, runCommand } from './iptables.js';
+import { Iptables, IptablesError } from './iptables.js';
 import { Proxier } from './proxier.js';
 import type { ProxySnapshot } from './proxier.js';
 import { BUILTIN_JUMPS, parseIptablesSave } from './ruleset.js';
 import type { EndpointsInput, ServiceInput } from './ruleset.js';
+import {
+  LAB_NODE_IP as NODE_IP,
+  LAB_NODE_IP_TOWARDS_CLIENT as NODE_IP_TOWARDS_CLIENT,
+  answers,
+  connect,
+  createNetnsLab,
+  inNs,
+  labNames,
+  netnsPrerequisitesMissing,
+} from './testing/netns-lab.js';
+import type { NetnsLab } from './testing/netns-lab.js';
 
-const NODE_NS = `kubicle-proxy-test-${randomBytes(3).toString('hex')}`;
-const POD_NS = [0, 1, 2].map((i) => `${NODE_NS}-p${i}`);
-const CLIENT_NS = `${NODE_NS}-c`;
-const POD_IPS = ['10.244.0.10', '10.244.0.11', '10.244.0.12'];
-const NODE_IP = '192.168.77.2';
+const NAMES = labNames('kubicle-proxy-test');
+const NODE_NS = NAMES.nodeNs;
+const CLIENT_NS = NAMES.clientNs;
+const POD_IPS = [...NAMES.podIPs];
 const EXTERNAL_IP = '192.168.77.50';
-const NODE_IP_TOWARDS_CLIENT = '10.245.0.1';
 
 const WEB_IP = '10.96.0.20';
 const STICKY_IP = '10.96.0.21';
@@ -31,86 +33,9 @@ const DNS_IP = '10.96.0.53';
 const WEB_NODE_PORT = 30080;
 const EMPTY_NODE_PORT = 30081;
 
-function prerequisitesMissing(): string | undefined {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root (network namespaces and iptables need it)';
-  for (const [binary, args, pkg] of [
-    ['ip', ['-V'], 'iproute2'],
-    ['iptables-restore', ['--version'], 'iptables'],
-  ] as const) {
-    if (spawnSync(binary, [...args]).status !== 0) return `${binary} missing (Debian package ${pkg})`;
-  }
-  return undefined;
-}
-
-const missing = prerequisitesMissing();
+const missing = netnsPrerequisitesMissing();
 if (missing) console.warn(`skipping proxier integration test: ${missing}`);
 const describeIfPossible = missing ? describe.skip : describe;
-
-async function run(...argv: string[]): Promise<string> {
-  const result = await runCommand(argv);
-  if (result.exitCode !== 0) throw new Error(`${argv.join(' ')} failed: ${result.stderr.trim()}`);
-  return result.stdout;
-}
-
-const inNs = (ns: string, ...argv: string[]) => run('ip', 'netns', 'exec', ns, ...argv);
-
-const SERVER = `
-const net = require('net'), dgram = require('dgram');
-const name = process.argv[1];
-let listening = 0;
-const ready = () => { if (++listening === 2) console.log('ready'); };
-net.createServer((s) => { s.on('error', () => {}); s.end(name + '\\n'); }).listen(8080, '0.0.0.0', ready);
-const udp = dgram.createSocket('udp4');
-udp.on('message', (m, r) => udp.send(name + '\\n', r.port, r.address));
-udp.bind(5353, '0.0.0.0', ready);
-`;
-
-interface Attempt {
-  readonly answer?: string;
-  readonly error?: string;
-  readonly ms: number;
-}
-
-// Connects `count` times in a row, each on a fresh source port, and reports what each one got.
-const CLIENT = `
-const net = require('net'), dgram = require('dgram');
-const [proto, host, port, count] = process.argv.slice(1);
-function tcp() {
-  return new Promise((resolve) => {
-    const start = Date.now();
-    let data = '';
-    const s = net.connect({ host, port: Number(port) });
-    s.setTimeout(3000, () => { s.destroy(); resolve({ error: 'TIMEOUT', ms: Date.now() - start }); });
-    s.on('data', (d) => (data += d));
-    s.on('end', () => resolve({ answer: data.trim(), ms: Date.now() - start }));
-    s.on('error', (e) => resolve({ error: e.code, ms: Date.now() - start }));
-  });
-}
-function udp() {
-  return new Promise((resolve) => {
-    const start = Date.now();
-    const s = dgram.createSocket('udp4');
-    const timer = setTimeout(() => { s.close(); resolve({ error: 'TIMEOUT', ms: Date.now() - start }); }, 3000);
-    s.on('message', (m) => { clearTimeout(timer); s.close(); resolve({ answer: String(m).trim(), ms: Date.now() - start }); });
-    s.on('error', (e) => { clearTimeout(timer); s.close(); resolve({ error: e.code, ms: Date.now() - start }); });
-    s.send('?', Number(port), host);
-  });
-}
-(async () => {
-  const results = [];
-  for (let i = 0; i < Number(count); i++) results.push(await (proto === 'udp' ? udp() : tcp()));
-  console.log(JSON.stringify(results));
-})();
-`;
-
-async function connect(ns: string, host: string, port: number, count = 1, proto = 'tcp'): Promise<Attempt[]> {
-  return JSON.parse(
-    await inNs(ns, process.execPath, '-e', CLIENT, proto, host, `${port}`, `${count}`),
-  ) as Attempt[];
-}
-
-const answers = (attempts: Attempt[]) => new Set(attempts.map((a) => a.answer ?? `error ${a.error}`));
 
 function service(name: string, spec: NonNullable<ServiceInput['spec']>): ServiceInput {
   return { metadata: { namespace: 'default', name }, spec };
@@ -159,80 +84,18 @@ function clusterSnapshot(webBackends: string[]): ProxySnapshot {
 }
 
 describeIfPossible('Proxier on real iptables in private network namespaces', () => {
-  const servers: ChildProcess[] = [];
+  let lab: NetnsLab | undefined;
   const iptables = new Iptables({ netns: NODE_NS });
   const proxier = new Proxier(iptables);
 
-  async function startServer(ns: string, name: string): Promise<void> {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', SERVER, name], { stdio: 'pipe' });
-    servers.push(child);
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d;
-        if (out.includes('ready')) resolve();
-      });
-      child.on('exit', (code) => reject(new Error(`server ${name} exited with ${code}`)));
-    });
-  }
-
   beforeAll(async () => {
-    await run('ip', 'netns', 'add', NODE_NS);
-    await inNs(NODE_NS, 'ip', 'link', 'set', 'lo', 'up');
-    await inNs(NODE_NS, 'ip', 'link', 'add', 'kbr0', 'type', 'bridge');
-    await inNs(NODE_NS, 'ip', 'addr', 'add', '10.244.0.1/24', 'dev', 'kbr0');
-    // The node's own address; on the bridge because the dummy driver may not be available.
-    await inNs(NODE_NS, 'ip', 'addr', 'add', `${NODE_IP}/24`, 'dev', 'kbr0');
-    await inNs(NODE_NS, 'ip', 'link', 'set', 'kbr0', 'up');
-    // Cluster IPs are on no interface; a route is needed for the first packet to get as far as DNAT.
-    await inNs(NODE_NS, 'ip', 'route', 'add', '10.96.0.0/12', 'dev', 'kbr0');
-
-    for (const [i, ns] of POD_NS.entries()) {
-      await run('ip', 'netns', 'add', ns);
-      await inNs(NODE_NS, 'ip', 'link', 'add', `vp${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
-      await inNs(NODE_NS, 'ip', 'link', 'set', `vp${i}`, 'master', 'kbr0', 'up');
-      await inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
-      await inNs(ns, 'ip', 'addr', 'add', `${POD_IPS[i]}/24`, 'dev', 'eth0');
-      await inNs(ns, 'ip', 'link', 'set', 'eth0', 'up');
-      await inNs(ns, 'ip', 'route', 'add', 'default', 'via', '10.244.0.1');
-      await startServer(ns, `pod${i}`);
-    }
-
-    // The client is routed, not bridged, so replies from pods come back through the node's conntrack.
-    await run('ip', 'netns', 'add', CLIENT_NS);
-    await inNs(
-      NODE_NS,
-      'ip',
-      'link',
-      'add',
-      'vc0',
-      'type',
-      'veth',
-      'peer',
-      'name',
-      'eth0',
-      'netns',
-      CLIENT_NS,
-    );
-    await inNs(NODE_NS, 'ip', 'addr', 'add', `${NODE_IP_TOWARDS_CLIENT}/30`, 'dev', 'vc0');
-    await inNs(NODE_NS, 'ip', 'link', 'set', 'vc0', 'up');
-    await inNs(CLIENT_NS, 'ip', 'link', 'set', 'lo', 'up');
-    await inNs(CLIENT_NS, 'ip', 'addr', 'add', '10.245.0.2/30', 'dev', 'eth0');
-    await inNs(CLIENT_NS, 'ip', 'link', 'set', 'eth0', 'up');
-    await inNs(CLIENT_NS, 'ip', 'route', 'add', 'default', 'via', NODE_IP_TOWARDS_CLIENT);
-
+    lab = await createNetnsLab(NAMES);
     await proxier.prepareHost();
     await proxier.sync(clusterSnapshot(POD_IPS));
   });
 
   afterAll(async () => {
-    for (const server of servers) server.kill('SIGKILL');
-    await Promise.all(
-      servers.map((s) => (s.exitCode === null ? new Promise((r) => s.once('exit', r)) : null)),
-    );
-    for (const ns of [CLIENT_NS, ...POD_NS, NODE_NS]) {
-      await runCommand(['ip', 'netns', 'del', ns]).catch(() => undefined);
-    }
+    await lab?.destroy();
   });
 
   it('set the sysctls inside the node namespace', async () => {

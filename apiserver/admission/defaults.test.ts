@@ -135,6 +135,44 @@ describe('applyDefaults on minimal objects, as `kubectl get -o yaml` shows them 
     expect(input).toEqual(snapshot);
     expect(out.spec.containers[0].ports[0].protocol).toBe('TCP');
   });
+
+  it.each([
+    [
+      'Pod',
+      {
+        metadata: { name: 'p' },
+        spec: { containers: [{ name: 'c', image: 'nginx' }], serviceAccountName: 'builder', priority: 7 },
+      },
+    ],
+    [
+      'Service',
+      {
+        metadata: { name: 's' },
+        spec: {
+          type: 'NodePort',
+          clusterIP: '10.0.0.9',
+          clusterIPs: ['10.0.0.9'],
+          ports: [{ name: 'http', port: 80, nodePort: 30080 }],
+        },
+      },
+    ],
+    ['Namespace', { metadata: { name: 'n' }, spec: { finalizers: ['kubernetes', 'x'] } }],
+  ])('on update, reads the stored %s without changing it or sharing anything with it', (kind, stored) => {
+    const old = defaulted(kind, stored as KubeObject) as KubeObject;
+    const snapshot = structuredClone(old);
+    const update = { metadata: { name: (stored as KubeObject).metadata.name }, spec: {} } as KubeObject;
+    const out = defaulted(kind, update, old);
+    expect(old).toEqual(snapshot);
+    const objectsOf = (value: unknown, found = new Set<unknown>()): Set<unknown> => {
+      if (value && typeof value === 'object') {
+        found.add(value);
+        for (const child of Object.values(value)) objectsOf(child, found);
+      }
+      return found;
+    };
+    const shared = [...objectsOf(out)].filter((o) => objectsOf(old).has(o));
+    expect(shared).toEqual([]);
+  });
 });
 
 describe('container defaults', () => {

@@ -23,7 +23,9 @@ import {
   type JsonObject,
 } from './json-shape.js';
 import { ipFamilyOf } from './name-rules.js';
+import { cloneJson } from '../clone-json.js';
 
+/** Fills `obj` in place; `old` is read only. */
 type Defaulter = (obj: JsonObject, old: JsonObject | undefined) => void;
 
 function setIfUnset(obj: JsonObject, key: string, value: unknown): void {
@@ -294,8 +296,8 @@ const DEFAULTERS: Record<string, Defaulter> = {
 };
 
 export function applyDefaults(resource: ResourceInfo, obj: KubeObject, old?: KubeObject): KubeObject {
-  const copy = structuredClone(obj);
-  const oldCopy = old === undefined ? undefined : (structuredClone(old) as JsonObject);
-  DEFAULTERS[`${resource.group}/${resource.kind}`]?.(copy as JsonObject, oldCopy);
+  const copy = cloneJson(obj);
+  // Defaulters only read `old` and carry scalars (or fresh copies) from it, so it needs no copy.
+  DEFAULTERS[`${resource.group}/${resource.kind}`]?.(copy as JsonObject, old as JsonObject | undefined);
   return copy;
 }

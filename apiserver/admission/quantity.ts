@@ -31,10 +31,26 @@ export function quantityText(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Parsed quantities by text. Manifests repeat a handful of amounts (`100m`, `128Mi`) in every pod, and
+ * the BigInt arithmetic below costs far more than a lookup. Bounded: cleared whenever it fills up.
+ */
+const parsedQuantities = new Map<string, bigint | undefined>();
+const PARSED_QUANTITIES_MAX = 1024;
+
 /** The quantity in nano-units, rounded up as upstream rounds sub-nano precision; undefined when malformed. */
 export function parseQuantity(value: unknown): bigint | undefined {
   const text = quantityText(value);
   if (text === undefined) return undefined;
+  const known = parsedQuantities.get(text);
+  if (known !== undefined || parsedQuantities.has(text)) return known;
+  const nanos = parseQuantityText(text);
+  if (parsedQuantities.size >= PARSED_QUANTITIES_MAX) parsedQuantities.clear();
+  parsedQuantities.set(text, nanos);
+  return nanos;
+}
+
+function parseQuantityText(text: string): bigint | undefined {
   const match = /^([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(.*)$/.exec(text);
   if (!match) return undefined;
   const [, sign, number, suffix] = match;

@@ -19,7 +19,9 @@ export type ParsedPath =
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 export function parseResourcePath(pathname: string): ParsedPath {
-  const segments = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const parts = pathname.split('/').filter(Boolean);
+  // Nearly every URL is plain ASCII; only escaped ones need decoding.
+  const segments = pathname.includes('%') ? parts.map(decodeURIComponent) : parts;
   let group: string;
   let version: string;
   let rest: string[];

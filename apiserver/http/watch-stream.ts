@@ -25,8 +25,11 @@ export interface WatchRequest {
   resourceVersion?: string;
   timeoutSeconds?: number;
   allowBookmarks: boolean;
-  /** Converts each event object for the response (e.g. to a one-row Table). */
-  render: (obj: KubeObject, first: boolean) => unknown;
+  /**
+   * Converts each event object for the response (e.g. to a one-row Table). Without it the object is
+   * sent as it is, and the line for an event is serialised once and shared by every such watcher.
+   */
+  render?: (obj: KubeObject, first: boolean) => unknown;
 }
 
 export interface WatchDeps {
@@ -36,6 +39,34 @@ export interface WatchDeps {
   bookmarkIntervalMs: number;
   /** Called with a function that ends this stream cleanly, so shutdown can end every watch. */
   register: (end: () => void) => () => void;
+}
+
+/**
+ * The serialised lines of the event being fanned out, by event type and type meta. The watch cache
+ * hands the same object to every watcher of a resource one event at a time, so with many watchers
+ * the JSON is built once per change instead of once per watcher. Only the latest object is kept: the
+ * lines are not held in memory once the fan-out moved on.
+ */
+let linesFor: KubeObject | undefined;
+let lines = new Map<string, string>();
+
+function sharedLine(
+  type: 'ADDED' | 'MODIFIED' | 'DELETED',
+  obj: KubeObject,
+  apiVersion: string,
+  kind: string,
+): string {
+  if (linesFor !== obj) {
+    linesFor = obj;
+    lines = new Map();
+  }
+  const key = `${type} ${apiVersion} ${kind}`;
+  let line = lines.get(key);
+  if (line === undefined) {
+    line = `${JSON.stringify({ type, object: { ...obj, apiVersion, kind } })}\n`;
+    lines.set(key, line);
+  }
+  return line;
 }
 
 /** Upstream picks a random timeout between the minimum and twice it, so reconnects spread out. */
@@ -78,12 +109,27 @@ export async function serveWatch(
   let subscription: Subscription | undefined;
   const timers: NodeJS.Timeout[] = [];
   const apiVersion = apiVersionOf(scope.resource);
-  const write = (event: WatchEvent<unknown>) => {
-    if (!ended) res.write(`${JSON.stringify(event)}\n`);
+  const kind = scope.resource.kind;
+  let corked = false;
+  const writeLine = (line: string) => {
+    if (ended) return;
+    // Events that arrive together (one etcd watch response) leave in one socket write.
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(line);
   };
-  const typed = (obj: KubeObject): KubeObject => ({ ...obj, apiVersion, kind: scope.resource.kind });
+  const write = (event: WatchEvent<unknown>) => writeLine(`${JSON.stringify(event)}\n`);
+  const typed = (obj: KubeObject): KubeObject => ({ ...obj, apiVersion, kind });
+  const render = watch.render;
   const send = (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: KubeObject) => {
-    write({ type, object: watch.render(typed(obj), first) });
+    if (render) write({ type, object: render(typed(obj), first) });
+    else writeLine(sharedLine(type, obj, apiVersion, kind));
     first = false;
   };
   const unregister = deps.register(() => end());
@@ -107,13 +153,16 @@ export async function serveWatch(
 
   for (const obj of initial) send('ADDED', obj);
 
-  const namespacePrefix = scope.resource.namespaced && scope.namespace ? `/${scope.namespace}/` : undefined;
+  const namespaceInfix =
+    scope.resource.namespaced && scope.namespace
+      ? `/${scope.resource.plural}/${scope.namespace}/`
+      : undefined;
   const matches = (obj: KubeObject | undefined) =>
     obj !== undefined && deps.store.matches(scope, obj, selectors);
   const sink: EventSink = {
     onEvent(event: StorageEvent) {
       lastRevision = Math.max(lastRevision, event.revision);
-      if (namespacePrefix && !event.key.includes(`/${scope.resource.plural}${namespacePrefix}`)) return;
+      if (namespaceInfix && !event.key.includes(namespaceInfix)) return;
       const now = matches(event.object);
       if (event.type === 'ADDED') {
         if (now) send('ADDED', event.object);

@@ -1,7 +1,13 @@
 import { ApiError } from '../api-error.js';
 import { fieldType } from '../schema/model-schema.js';
 import { apiFieldType, quantityFieldTable } from './api-field-types.js';
-import { dropUnknownFields, findTypeErrors, findUnknownFields, validateFields } from './field-validation.js';
+import {
+  decodeFields,
+  dropUnknownFields,
+  findTypeErrors,
+  findUnknownFields,
+  validateFields,
+} from './field-validation.js';
 
 type Json = Record<string, unknown>;
 
@@ -347,6 +353,79 @@ describe('dropUnknownFields', () => {
     const pruned = dropUnknownFields(obj, 'V1Deployment');
     expect(pruned).toEqual(deployment());
     expect(get(obj, 'spec.foo')).toBe(1);
+  });
+});
+
+describe('decodeFields', () => {
+  it('returns a clean object as itself, with no warnings', () => {
+    const obj = deployment();
+    for (const mode of ['Strict', 'Warn', 'Ignore'] as const) {
+      const decoded = decodeFields(obj, 'V1Deployment', mode);
+      expect(decoded.obj).toBe(obj);
+      expect(decoded.warnings).toEqual([]);
+    }
+  });
+
+  it.each(['Warn', 'Ignore'] as const)(
+    'drops unknown fields in %s mode, rebuilding only what held them',
+    (mode) => {
+      const obj = deployment();
+      set(obj, 'spec.template.spec.containers.0.bogus', 'x');
+      set(obj, 'extra', 1);
+      const before = JSON.stringify(obj);
+      const decoded = decodeFields(obj, 'V1Deployment', mode);
+      expect(decoded.obj).toEqual(deployment());
+      expect(JSON.stringify(obj)).toBe(before);
+      const out = decoded.obj as Json;
+      expect(out).not.toBe(obj);
+      expect(get(out, 'spec.template.spec.containers')).not.toBe(get(obj, 'spec.template.spec.containers'));
+      expect(get(out, 'spec.template.spec.containers.1')).toBe(get(obj, 'spec.template.spec.containers.1'));
+      expect(out.metadata).toBe(obj.metadata);
+      expect(out.status).toBe(obj.status);
+      expect(Object.keys(out)).toEqual(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+      expect(decoded.warnings).toEqual(
+        mode === 'Warn'
+          ? ['unknown field "spec.template.spec.containers[0].bogus"', 'unknown field "extra"']
+          : [],
+      );
+    },
+  );
+
+  it('drops unknown fields inside map values of a model type, keeping a "__proto__" key as a key', () => {
+    const schema = JSON.parse(
+      '{"properties": {"__proto__": {"type": "string"}, "port": {"type": "integer", "bogus": 1}}}',
+    ) as Json;
+    const decoded = decodeFields(schema, 'V1JSONSchemaProps', 'Warn');
+    expect(decoded.warnings).toEqual(['unknown field "properties.port.bogus"']);
+    const properties = (decoded.obj as Json).properties as Json;
+    expect(Object.getPrototypeOf(properties)).toBe(Object.prototype);
+    expect(JSON.stringify(properties)).toBe('{"__proto__":{"type":"string"},"port":{"type":"integer"}}');
+  });
+
+  it('reports a type error before unknown fields, in Strict mode too', () => {
+    const obj = deployment();
+    set(obj, 'spec.bogus', 1);
+    set(obj, 'spec.template.spec.containers.0.ports.0.containerPort', '80');
+    expect(() => decodeFields(obj, 'V1Deployment', 'Strict', { kind: 'Deployment', version: 'v1' })).toThrow(
+      'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field ContainerPort.spec.template.spec.containers.ports.containerPort of type int32',
+    );
+  });
+
+  it('names a list element of the wrong kind by the list field', () => {
+    const obj = deployment();
+    set(obj, 'spec.template.spec.containers.1', 'nginx');
+    expect(findTypeErrors(obj, 'V1Deployment')).toEqual([
+      'json: cannot unmarshal string into Go struct field PodSpec.spec.template.spec.containers of type v1.Container',
+    ]);
+  });
+
+  it('rejects unknown fields in Strict mode', () => {
+    const obj = deployment();
+    set(obj, 'metadata.labels.extra', 'fine');
+    set(obj, 'metadata.bogus', 1);
+    expect(() => decodeFields(obj, 'V1Deployment', 'Strict')).toThrow(
+      'strict decoding error: unknown field "metadata.bogus"',
+    );
   });
 });
 

@@ -5,9 +5,10 @@
  */
 import { isPlainObject } from '../api-object.js';
 import { getOwn, setOwn } from './own-property.js';
+import { cloneJson } from '../clone-json.js';
 
 export function applyJsonMergePatch(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return structuredClone(patch);
+  if (!isPlainObject(patch)) return cloneJson(patch);
   const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
   for (const [key, value] of Object.entries(patch)) {
     if (value === null) {
@@ -18,7 +19,7 @@ export function applyJsonMergePatch(target: unknown, patch: unknown): unknown {
   }
   // Members the patch did not touch still point into `target`; copy them so callers may mutate freely.
   for (const key of Object.keys(result)) {
-    if (!Object.hasOwn(patch, key)) setOwn(result, key, structuredClone(result[key]));
+    if (!Object.hasOwn(patch, key)) setOwn(result, key, cloneJson(result[key]));
   }
   return result;
 }

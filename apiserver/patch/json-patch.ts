@@ -13,6 +13,7 @@ import { isPlainObject } from '../api-object.js';
 import { ApiError, badRequest } from '../api-error.js';
 import { jsonKindName } from './go-text.js';
 import { patchRejected } from './patch-errors.js';
+import { cloneJson } from '../clone-json.js';
 
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
 
@@ -39,10 +40,10 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
     );
   }
   // The library writes into operation objects and inserts their values by reference: give it copies.
-  const ownOperations = structuredClone(operations) as Operation[];
+  const ownOperations = cloneJson(operations) as Operation[];
   try {
     if (ownOperations.some((operation) => !OPERATIONS.has(operation.op))) throw new Error('unknown op');
-    return jsonpatch.applyPatch(structuredClone(target), ownOperations, true, true).newDocument;
+    return jsonpatch.applyPatch(cloneJson(target), ownOperations, true, true).newDocument;
   } catch {
     throw patchRejected();
   }

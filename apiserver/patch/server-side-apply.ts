@@ -15,12 +15,13 @@ import type { FieldType } from '../schema/model-schema.js';
 import { fieldPatchInfo, isMergeList } from './merge-keys.js';
 import type { FieldPatchInfo } from './merge-keys.js';
 import { getOwn, setOwn } from './own-property.js';
+import { cloneJson } from '../clone-json.js';
 
 type JsonObject = Record<string, unknown>;
 
 export function applyServerSide(live: object | undefined, applied: object, modelName: string): JsonObject {
   const root: FieldType = { kind: 'model', model: modelName };
-  const start = isPlainObject(live) ? structuredClone(live) : {};
+  const start = isPlainObject(live) ? cloneJson(live) : {};
   return mergeObject(start, applied as JsonObject, root, '');
 }
 

@@ -23,6 +23,7 @@ import { fieldPatchInfo, isMergeList } from './merge-keys.js';
 import type { PatchMeta } from './merge-keys.js';
 import { getOwn, setOwn } from './own-property.js';
 import { patchFailed, patchRejected } from './patch-errors.js';
+import { cloneJson } from '../clone-json.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -45,9 +46,9 @@ export function applyStrategicMergePatch(original: object, patch: unknown, model
       `json: cannot unmarshal ${jsonKindName(patch)} into Go value of type map[string]interface {}`,
     );
   }
-  const start = isPlainObject(original) ? structuredClone(original) : {};
+  const start = isPlainObject(original) ? cloneJson(original) : {};
   // The engine consumes directives out of the patch as it goes; it works on its own copy.
-  return mergeMap(start, structuredClone(patch), { kind: 'model', model: modelName });
+  return mergeMap(start, cloneJson(patch), { kind: 'model', model: modelName });
 }
 
 /** Merges `patch` into `original`, both owned by the engine and mutated in place. */

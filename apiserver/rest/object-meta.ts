@@ -18,7 +18,8 @@ export function generateName(base: string, random: (n: number) => number = rando
 
 /** RFC3339 with whole seconds, as upstream writes timestamps. */
 export function timestamp(date: Date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // toISOString always ends in `.sssZ`.
+  return `${date.toISOString().slice(0, -5)}Z`;
 }
 
 export function newUid(): string {

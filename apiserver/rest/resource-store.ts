@@ -28,7 +28,7 @@ import { StorageConflict, withRevision } from '../storage/etcd-storage.js';
 import { collectionKey, objectKey } from '../storage/registry-keys.js';
 import { applyDefaults } from '../admission/defaults.js';
 import { validateObject } from '../admission/validation.js';
-import { dropUnknownFields, validateFields } from '../openapi/field-validation.js';
+import { decodeFields } from '../openapi/field-validation.js';
 import type { FieldValidationMode } from '../openapi/field-validation.js';
 import { applyPatch } from '../patch/patch-type.js';
 import type { FieldSelector } from '../field-selector.js';
@@ -51,6 +51,7 @@ import {
 } from './strategies.js';
 import { AllocationInvalid, RangeFullError } from './service-allocations.js';
 import type { ServiceAllocator } from './service-allocations.js';
+import type { NamespaceLifecycle } from './namespace-lifecycle.js';
 
 export interface Scope {
   resource: ResourceInfo;
@@ -121,6 +122,9 @@ export class ResourceStore {
     if (!namespaces) throw new Error('the registry must serve namespaces');
     this.namespaces = namespaces;
   }
+
+  /** Which namespaces refuse new content; unset (tests of the store alone) means none do. */
+  namespaceLifecycle: Pick<NamespaceLifecycle, 'isTerminating'> | undefined;
 
   key(scope: Scope, name: string): string {
     return objectKey(
@@ -244,8 +248,7 @@ export class ResourceStore {
     forPatch = false,
   ): { obj: KubeObject; warnings: string[] } {
     const target = forPatch ? undefined : { kind: scope.resource.kind, version: scope.resource.version };
-    const { warnings } = validateFields(obj, scope.resource.modelName, mode ?? 'Ignore', target);
-    return { obj: dropUnknownFields(obj, scope.resource.modelName), warnings };
+    return decodeFields(obj, scope.resource.modelName, mode ?? 'Ignore', target);
   }
 
   private validate(scope: Scope, obj: KubeObject, old?: KubeObject): void {
@@ -268,6 +271,14 @@ export class ResourceStore {
     }
     if (scope.resource.namespaced && !scope.namespace)
       throw badRequest('the namespace must be set on the request');
+    if (scope.resource.namespaced && this.namespaceLifecycle?.isTerminating(scope.namespace!)) {
+      throw new ApiError(
+        403,
+        'Forbidden',
+        `${scope.resource.plural} "${meta.name || meta.generateName || ''}" is forbidden: unable to create new content in namespace ${scope.namespace} because it is being terminated`,
+        { name: meta.name, group: scope.resource.group || undefined, kind: scope.resource.plural },
+      );
+    }
     const strategy = strategyFor(scope.resource);
 
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
@@ -451,6 +462,9 @@ export class ResourceStore {
   /** An object marked for deletion whose last finalizer is gone and that waits for no grace period. */
   private finalizersDone(obj: KubeObject): boolean {
     const meta = obj.metadata;
+    // A namespace also waits for its own `spec.finalizers` (the namespace controller's "kubernetes").
+    const spec = isPlainObject(obj.spec) ? obj.spec : {};
+    if (obj.kind === 'Namespace' && Array.isArray(spec.finalizers) && spec.finalizers.length) return false;
     return Boolean(meta.deletionTimestamp) && !meta.finalizers?.length && !meta.deletionGracePeriodSeconds;
   }
 

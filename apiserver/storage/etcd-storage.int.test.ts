@@ -1,28 +1,37 @@
 import { randomBytes } from 'node:crypto';
 import { Etcd3 } from 'etcd3';
 import { EtcdStorage, StorageConflict, StorageExpired } from './etcd-storage.js';
+import { EtcdKvChannel } from './etcd-kv-channel.js';
 import { WatchCache, watchEtcdDirect } from './watch-cache.js';
 import { EtcdCompactor } from './etcd-compactor.js';
 import type { StorageEvent, Subscription } from './watch-cache.js';
 import { testEtcdUrl } from '../../e2e/support/test-etcd.js';
 import { waitFor } from '../../e2e/support/wait-for.js';
 
-describe('EtcdStorage against a real etcd', () => {
+describe.each([
+  ['the etcd3 client', false],
+  ['the lean KV channel', true],
+])('EtcdStorage against a real etcd, calling it through %s', (_via, lean) => {
   let client: Etcd3;
+  let channel: EtcdKvChannel | undefined;
   let storage: EtcdStorage;
   let prefix: string;
 
   beforeAll(() => {
     client = new Etcd3({ hosts: [testEtcdUrl()] });
+    if (lean) channel = new EtcdKvChannel(testEtcdUrl(), client.kv);
   });
   beforeEach(() => {
     prefix = `/kubicle-storage-test-${randomBytes(6).toString('hex')}`;
-    storage = new EtcdStorage(client, prefix);
+    storage = new EtcdStorage(client, prefix, channel ?? client.kv);
   });
   afterEach(async () => {
     await client.delete().prefix(`${prefix}/`);
   });
-  afterAll(() => client.close());
+  afterAll(() => {
+    channel?.close();
+    client.close();
+  });
 
   const pod = (name: string, extra: Record<string, unknown> = {}) => ({
     metadata: { name, namespace: 'default' },
@@ -70,6 +79,16 @@ describe('EtcdStorage against a real etcd', () => {
     expect([...second.items, ...third.items].map((o) => o.metadata.name)).toEqual(['p3', 'p4', 'p5', 'p6']);
     expect(third.continueToken).toBeUndefined();
     expect(second.revision).toBe(first.revision);
+  });
+
+  it('refuses a continue token whose revision was compacted away as expired', async () => {
+    for (let i = 0; i < 3; i++) await storage.create(`${prefix}/pods/default/p${i}`, pod(`p${i}`));
+    const first = await storage.list(`${prefix}/pods/`, { limit: 1 });
+    const later = await storage.create(`${prefix}/pods/default/later`, pod('later'));
+    await storage.compact(Number(later.metadata.resourceVersion));
+    await expect(
+      storage.list(`${prefix}/pods/`, { limit: 1, continueToken: first.continueToken }),
+    ).rejects.toBeInstanceOf(StorageExpired);
   });
 
   function collect(): {

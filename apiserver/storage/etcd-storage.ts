@@ -15,6 +15,8 @@
  */
 import type { Etcd3, IKeyValue, IRequestOp, IResponseOp, ICompare } from 'etcd3';
 import type { KubeObject } from '../api-object.js';
+import { isPlainObject } from '../api-object.js';
+import type { KvCalls } from './etcd-kv-channel.js';
 
 export class StorageConflict extends Error {
   /**
@@ -59,11 +61,16 @@ export function rangeEnd(prefix: string): Buffer {
 
 export function decode(kv: IKeyValue, revision: string | number = kv.mod_revision): KubeObject {
   const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
-  obj.metadata = { ...obj.metadata, resourceVersion: String(revision) };
+  // A freshly parsed object is nobody else's: its metadata can take the resourceVersion in place.
+  const metadata: unknown = obj.metadata;
+  if (isPlainObject(metadata)) metadata.resourceVersion = String(revision);
+  else obj.metadata = { ...(metadata as object), resourceVersion: String(revision) };
   return obj;
 }
 
 export function encode(obj: KubeObject): Buffer {
+  // New objects carry no resourceVersion: they serialise as they are, without a copy.
+  if (obj.metadata.resourceVersion === undefined) return Buffer.from(JSON.stringify(obj));
   const { resourceVersion: _ignored, ...metadata } = obj.metadata;
   return Buffer.from(JSON.stringify({ ...obj, metadata }));
 }
@@ -92,19 +99,24 @@ function isCompactedError(err: unknown): boolean {
 }
 
 export class EtcdStorage {
+  /**
+   * @param kv how Range and Txn reach etcd: the client's own calls unless a leaner channel to the
+   * same etcd is given (`kvCallsFor`).
+   */
   constructor(
     readonly client: Etcd3,
     readonly prefix = '/registry',
+    private readonly kv: KvCalls = client.kv,
   ) {}
 
   async get(key: string): Promise<KubeObject | undefined> {
-    const res = await this.client.kv.range({ key: Buffer.from(key) });
+    const res = await this.kv.range({ key: Buffer.from(key) });
     return res.kvs.length ? decode(res.kvs[0]) : undefined;
   }
 
   /** The current etcd revision: what a list taken now would report. */
   async currentRevision(): Promise<number> {
-    const res = await this.client.kv.range({ key: Buffer.from(this.prefix), count_only: true });
+    const res = await this.kv.range({ key: Buffer.from(this.prefix), count_only: true });
     return Number(res.header.revision);
   }
 
@@ -120,7 +132,7 @@ export class EtcdStorage {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
     let res;
     try {
-      res = await this.client.kv.range({
+      res = await this.kv.range({
         key: start,
         range_end: rangeEnd(prefix),
         limit,
@@ -142,7 +154,7 @@ export class EtcdStorage {
 
   async create(key: string, obj: KubeObject, extras: TxnExtras = NO_EXTRAS): Promise<KubeObject> {
     const k = Buffer.from(key);
-    const res = await this.client.kv.txn({
+    const res = await this.kv.txn({
       compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }, ...extras.compares],
       success: [{ request_put: { key: k, value: encode(obj) } }, ...extras.operations],
       failure: [],
@@ -159,7 +171,7 @@ export class EtcdStorage {
     extras: TxnExtras = NO_EXTRAS,
   ): Promise<KubeObject> {
     const k = Buffer.from(key);
-    const res = await this.client.kv.txn({
+    const res = await this.kv.txn({
       compare: [
         { key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision },
         ...extras.compares,
@@ -174,7 +186,7 @@ export class EtcdStorage {
   /** Deletes the object if its mod_revision is still `expectedRevision`; returns the deletion revision. */
   async delete(key: string, expectedRevision: number, extras: TxnExtras = NO_EXTRAS): Promise<number> {
     const k = Buffer.from(key);
-    const res = await this.client.kv.txn({
+    const res = await this.kv.txn({
       compare: [
         { key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision },
         ...extras.compares,

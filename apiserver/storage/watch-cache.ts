@@ -4,7 +4,7 @@
  * Contract:
  * - Events are delivered to each subscriber in etcd revision order, each exactly once, starting
  *   strictly after the revision the subscriber asked for.
- * - The cache remembers the last `capacity` events. A subscription from a revision older than that
+ * - The cache remembers at least the last `capacity` events. A subscription from a revision older than that
  *   window is refused (`subscribe` returns undefined) and the caller falls back to a direct etcd watch,
  *   which either replays the history or reports that it was compacted (410).
  * - If the underlying etcd watch fails, every subscriber is ended; clients re-watch from their last
@@ -138,7 +138,8 @@ export class WatchCache {
 
   private dispatch(event: StorageEvent): void {
     this.events.push(event);
-    if (this.events.length > this.capacity) {
+    // Trim in batches: dropping one event per event would move the whole window every time.
+    if (this.events.length > this.capacity + Math.ceil(this.capacity / 4)) {
       const dropped = this.events.splice(0, this.events.length - this.capacity);
       this.coveredAfter = dropped[dropped.length - 1].revision;
     }

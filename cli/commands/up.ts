@@ -9,6 +9,8 @@ import type { RunningApiServer } from '../../apiserver/api-server.js';
 import { startEtcd } from '../etcd-process.js';
 import type { EtcdProcess } from '../etcd-process.js';
 import { writeKubeconfig } from '../kubeconfig.js';
+import { startControllerManager } from '../../controllers/controller-manager.js';
+import { startScheduler } from '../../scheduler/scheduler.js';
 import { apiServerConfig, COMMON_OPTIONS } from '../api-server-options.js';
 import { defaultDataDir, describeStartError, fail, onShutdown, portOf } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
@@ -40,8 +42,13 @@ async function run(argv: string[]): Promise<void> {
   let etcd: EtcdProcess | undefined;
   let server: RunningApiServer | undefined;
   let stopping = false;
+  // The in-process clients (controller manager, scheduler) stop first, then the server, then etcd.
+  const components = new AbortController();
+  const running: Promise<unknown>[] = [];
   onShutdown(async () => {
     stopping = true;
+    components.abort();
+    await Promise.allSettled(running);
     await server?.close();
     await etcd?.stop();
   });
@@ -66,12 +73,23 @@ async function run(argv: string[]): Promise<void> {
   }
   const kubeconfig = path.join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfig, server.url);
+  const componentFailed = (name: string) => (err: unknown) => {
+    if (!stopping) fail(`${name} stopped unexpectedly: ${err instanceof Error ? err.message : String(err)}`);
+  };
+  const log = (line: string) => console.error(line);
+  running.push(
+    startControllerManager({ kubeConfig: kubeconfig, signal: components.signal, log }).catch(
+      componentFailed('controller manager'),
+    ),
+  );
+  const scheduler = await startScheduler({ kubeConfig: kubeconfig, signal: components.signal, log });
+  running.push(scheduler.done.catch(componentFailed('scheduler')));
   console.log(
     `Kubicle is ready: API server ${server.url}, kubeconfig ${kubeconfig} (export KUBECONFIG=${kubeconfig}; kubectl get nodes)`,
   );
 }
 
 export const upCommand: Command = {
-  summary: 'Run a single-node cluster in this process (etcd, API server)',
+  summary: 'Run a single-node cluster in this process (etcd, API server, controllers, scheduler)',
   run,
 };

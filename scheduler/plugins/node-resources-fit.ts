@@ -6,12 +6,7 @@
 import { Status, type CycleState, type FilterPlugin, type NodeInfo, type ScorePlugin } from '../framework.js';
 import type { PodInfo } from '../pod-info.js';
 import type { Resources } from '../resources.js';
-import {
-  allocationScore,
-  leastRequestedScore,
-  mostRequestedScore,
-  type ScoringStrategy,
-} from './resource-allocation.js';
+import { leastRequestedScore, mostRequestedScore, type ScoringStrategy } from './resource-allocation.js';
 
 export const NODE_RESOURCES_FIT = 'NodeResourcesFit';
 
@@ -73,19 +68,24 @@ export function insufficientResourcesStatus(insufficient: readonly InsufficientR
     : Status.unschedulable(...reasons);
 }
 
-/** The node's score for the pod under `strategy`, from non-zero requests as upstream. */
+/**
+ * The node's score for the pod under `strategy`, from non-zero requests as upstream: `allocationScore`
+ * over CPU and memory, written out because it runs for hundreds of nodes per pod.
+ */
 export function resourceAllocationScore(strategy: ScoringStrategy, pod: PodInfo, node: NodeInfo): number {
-  const resources = [
-    {
-      requested: node.nonZeroRequested.milliCpu + pod.nonZeroRequests.milliCpu,
-      allocatable: node.allocatable.milliCpu,
-    },
-    {
-      requested: node.nonZeroRequested.memory + pod.nonZeroRequests.memory,
-      allocatable: node.allocatable.memory,
-    },
-  ];
-  return allocationScore(resources, strategy === 'MostAllocated' ? mostRequestedScore : leastRequestedScore);
+  const perResource = strategy === 'MostAllocated' ? mostRequestedScore : leastRequestedScore;
+  const { allocatable, nonZeroRequested } = node;
+  let total = 0;
+  let weights = 0;
+  if (allocatable.milliCpu !== 0) {
+    total += perResource(nonZeroRequested.milliCpu + pod.nonZeroRequests.milliCpu, allocatable.milliCpu);
+    weights++;
+  }
+  if (allocatable.memory !== 0) {
+    total += perResource(nonZeroRequested.memory + pod.nonZeroRequests.memory, allocatable.memory);
+    weights++;
+  }
+  return weights === 0 ? 0 : Math.trunc(total / weights);
 }
 
 export interface NodeResourcesFitOptions {
@@ -101,6 +101,16 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
   }
 
   filter(_state: CycleState, pod: PodInfo, node: NodeInfo): Status {
+    // Most nodes fit: answer those without building the list of what does not.
+    const { allocatable, requested } = node;
+    const { milliCpu, memory } = pod.requests;
+    if (
+      node.pods.length < allocatable.pods &&
+      milliCpu <= allocatable.milliCpu - requested.milliCpu &&
+      memory <= allocatable.memory - requested.memory
+    ) {
+      return Status.SUCCESS;
+    }
     return insufficientResourcesStatus(fitsRequest(pod.requests, node));
   }
 

@@ -1,0 +1,482 @@
+/**
+ * Proxy benchmark (`npm run bench:proxy`, as root): the cost of the iptables proxy at 1,000 services
+ * × 10 endpoints, every rule applied inside a private network namespace so the host's own tables are
+ * never touched. Measures, in one run:
+ *
+ *  1. building the ruleset (pure function) and its size;
+ *  2. per iptables backend (nft, legacy): the first full sync into empty tables, the periodic full
+ *     resync over installed rules, a partial sync after one service's endpoints changed, and one
+ *     iptables-save of the nat table;
+ *  3. per backend, end to end through a real API server (private etcd): the proxy's first sync after
+ *     its informers listed everything, and the time from an Endpoints update request to the end of
+ *     the restore that removed the endpoint's rules.
+ *
+ * Progress goes to stderr; the results go to stdout as markdown for BENCHMARKS.md. The namespaces,
+ * etcd, the server and the temp dir are removed at the end whatever happens, including Ctrl-C.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../apiserver/api-object.js';
+import { Etcd3 } from 'etcd3';
+import { startApiServer, waitForEtcd } from '../apiserver/api-server.js';
+import type { RunningApiServer } from '../apiserver/api-server.js';
+import { startEtcd } from '../cli/etcd-process.js';
+import type { EtcdProcess } from '../cli/etcd-process.js';
+import { clientFor } from '../machinery/api-client.js';
+import type { ApiClient } from '../machinery/api-client.js';
+import { servicePortChainName, servicePortNameString } from '../proxy/chain-names.js';
+import { Iptables, runCommand } from '../proxy/iptables.js';
+import { iptablesExecutor } from '../proxy/iptables-backend.js';
+import type { IptablesBackend } from '../proxy/iptables-backend.js';
+import { Proxier } from '../proxy/proxier.js';
+import { startProxy } from '../proxy/proxy-server.js';
+import type { ProxySyncReport } from '../proxy/proxy-server.js';
+import { planRuleset } from '../proxy/ruleset.js';
+import type { EndpointsInput, ServiceInput } from '../proxy/ruleset.js';
+import { median, runAtConcurrency } from './bench-kit.js';
+
+interface BenchConfig {
+  services: number;
+  endpoints: number;
+  backends: IptablesBackend[];
+  repeats: number;
+  changes: number;
+  e2e: boolean;
+}
+
+interface BackendResult {
+  backend: IptablesBackend;
+  firstFullMs: number;
+  resyncFullMs: number[];
+  /** iptables-restore of the whole ruleset over installed rules, alone (no save, no build). */
+  restoreOnlyMs: number[];
+  partialMs: number[];
+  saveNatMs: number;
+}
+
+interface EndToEndResult {
+  backend: IptablesBackend;
+  firstSyncMs: number;
+  changeToRuleMs: number[];
+}
+
+interface Report {
+  command: string;
+  machine: string;
+  config: BenchConfig;
+  planColdMs: number;
+  planWarmMs: number;
+  size: { bytes: number; lines: number; chains: number; rules: number };
+  backends: BackendResult[];
+  endToEnd: EndToEndResult[];
+  loadAverage: number;
+  wallSeconds: number;
+}
+
+const NAMESPACE = 'bench';
+
+function readConfig(env: NodeJS.ProcessEnv): { config: BenchConfig; overrides: string[] } {
+  const overrides: string[] = [];
+  const int = (name: string, fallback: number) => {
+    const value = env[name];
+    if (value === undefined) return fallback;
+    overrides.push(`${name}=${value}`);
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`${name} must be a non-negative integer, got ${value}`);
+    return n;
+  };
+  const backends = (env.BENCH_BACKENDS ?? 'nft,legacy').split(',').filter(Boolean) as IptablesBackend[];
+  if (env.BENCH_BACKENDS !== undefined) overrides.push(`BENCH_BACKENDS=${env.BENCH_BACKENDS}`);
+  return {
+    config: {
+      services: int('BENCH_SERVICES', 1000),
+      endpoints: int('BENCH_ENDPOINTS', 10),
+      backends,
+      repeats: Math.max(1, int('BENCH_REPEATS', 3)),
+      changes: int('BENCH_CHANGES', 10),
+      e2e: int('BENCH_E2E', 1) === 1,
+    },
+    overrides,
+  };
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench] ${line}\n`);
+}
+
+function serviceName(i: number): string {
+  return `svc-${String(i).padStart(4, '0')}`;
+}
+
+function clusterIP(i: number): string {
+  return `10.96.${100 + Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+function endpointIPs(i: number, count: number): string[] {
+  return Array.from({ length: count }, (_, e) => `10.${100 + Math.floor(i / 250)}.${i % 250}.${e + 1}`);
+}
+
+function endpointsObject(i: number, ips: readonly string[]): EndpointsInput & { metadata: { name: string } } {
+  return {
+    metadata: { namespace: NAMESPACE, name: serviceName(i) },
+    subsets: [
+      { addresses: ips.map((ip) => ({ ip })), ports: [{ name: 'http', port: 8080, protocol: 'TCP' }] },
+    ],
+  };
+}
+
+function fixture(config: BenchConfig): { services: ServiceInput[]; endpoints: EndpointsInput[] } {
+  const services: ServiceInput[] = [];
+  const endpoints: EndpointsInput[] = [];
+  for (let i = 0; i < config.services; i++) {
+    services.push({
+      metadata: { namespace: NAMESPACE, name: serviceName(i) },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: clusterIP(i),
+        ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+      },
+    });
+    endpoints.push(endpointsObject(i, endpointIPs(i, config.endpoints)));
+  }
+  return { services, endpoints };
+}
+
+async function timed<T>(work: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await work();
+  return { ms: performance.now() - started, value };
+}
+
+/** A private network namespace, deleted by the returned function. */
+async function privateNamespace(created: Set<string>): Promise<string> {
+  const name = `kubicle-bench-${randomBytes(3).toString('hex')}`;
+  const result = await runCommand(['ip', 'netns', 'add', name]);
+  if (result.exitCode !== 0) throw new Error(`ip netns add ${name}: ${result.stderr.trim()}`);
+  created.add(name);
+  return name;
+}
+
+async function deleteNamespace(name: string, created: Set<string>): Promise<void> {
+  await runCommand(['ip', 'netns', 'del', name]);
+  created.delete(name);
+}
+
+async function measureBackend(
+  backend: IptablesBackend,
+  config: BenchConfig,
+  inputs: { services: ServiceInput[]; endpoints: EndpointsInput[] },
+  namespaces: Set<string>,
+): Promise<BackendResult> {
+  const ns = await privateNamespace(namespaces);
+  try {
+    const iptables = new Iptables({ netns: ns, exec: iptablesExecutor(backend) });
+    const proxier = new Proxier(iptables);
+    log(`${backend}: first full sync into empty tables`);
+    const first = await timed(() => proxier.sync(inputs));
+    const resyncFullMs: number[] = [];
+    for (let r = 0; r < config.repeats; r++) {
+      resyncFullMs.push((await timed(() => proxier.sync(inputs, { full: true }))).ms);
+      log(`${backend}: full resync ${r + 1}/${config.repeats}: ${Math.round(resyncFullMs.at(-1)!)} ms`);
+    }
+    const text = planRuleset({ ...inputs, existing: undefined }).text.replace(/^-I .*\n/gm, '');
+    const restoreOnlyMs: number[] = [];
+    for (let r = 0; r < config.repeats; r++)
+      restoreOnlyMs.push((await timed(() => iptables.restore(text))).ms);
+    log(`${backend}: restore alone ${restoreOnlyMs.map(Math.round).join(', ')} ms`);
+    const partialMs: number[] = [];
+    let endpoints = inputs.endpoints;
+    for (let r = 0; r < config.repeats + 2; r++) {
+      // One endpoint of one service goes away, as when a pod is deleted.
+      const i = (r * 97) % config.services;
+      endpoints = endpoints.map((ep, index) =>
+        index === i ? endpointsObject(i, endpointIPs(i, config.endpoints).slice(0, -1 - (r % 3))) : ep,
+      );
+      const partial = await timed(() => proxier.sync({ services: inputs.services, endpoints }));
+      if (partial.value.full) throw new Error('expected a partial sync');
+      partialMs.push(partial.ms);
+    }
+    log(`${backend}: partial syncs ${partialMs.map(Math.round).join(', ')} ms`);
+    const save = await timed(() => iptables.save('nat'));
+    return { backend, firstFullMs: first.ms, resyncFullMs, restoreOnlyMs, partialMs, saveNatMs: save.ms };
+  } finally {
+    await deleteNamespace(ns, namespaces);
+  }
+}
+
+async function createObjects(client: ApiClient, config: BenchConfig): Promise<void> {
+  await client.create('v1', 'Namespace', undefined, { metadata: { name: NAMESPACE } });
+  const result = await runAtConcurrency(config.services * 2, 32, async (index) => {
+    const i = Math.floor(index / 2);
+    if (index % 2 === 0) {
+      await client.create('v1', 'Service', NAMESPACE, {
+        metadata: { name: serviceName(i) },
+        spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+      });
+    } else {
+      await client.create('v1', 'Endpoints', NAMESPACE, endpointsObject(i, endpointIPs(i, config.endpoints)));
+    }
+  });
+  if (result.errors > 0) throw new Error(`${result.errors} creates failed, the first: ${result.firstError}`);
+  log(`created ${config.services} services and their endpoints in ${Math.round(result.elapsedMs)} ms`);
+}
+
+async function measureEndToEnd(
+  backend: IptablesBackend,
+  config: BenchConfig,
+  kubeConfig: KubeConfig,
+  client: ApiClient,
+  namespaces: Set<string>,
+): Promise<EndToEndResult> {
+  const ns = await privateNamespace(namespaces);
+  const stop = new AbortController();
+  const reports: ProxySyncReport[] = [];
+  let notify: () => void = () => undefined;
+  let stopped: Promise<void> = Promise.resolve();
+  try {
+    const proxy = await startProxy({
+      kubeConfig,
+      nodeName: 'bench-node',
+      netns: ns,
+      iptablesBackend: backend,
+      signal: stop.signal,
+      log: (line) => log(`proxy: ${line}`),
+      onSync: (report) => {
+        reports.push(report);
+        notify();
+      },
+    });
+    stopped = proxy.stopped;
+    if (!(await proxy.firstSync)) throw new Error('the proxy stopped before its first sync');
+    const firstSyncMs = reports[0].durationMs;
+    const changeToRuleMs: number[] = [];
+    for (let c = 0; c < config.changes; c++) {
+      const i = (c * 131 + 7) % config.services;
+      const name = serviceName(i);
+      const current = await client.get<KubeObject & EndpointsInput>('v1', 'Endpoints', NAMESPACE, name);
+      // From what is there now: an earlier run (another backend) may have removed some already.
+      const ips = (current.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip!));
+      if (ips.length < 2) throw new Error(`${name} has too few endpoints left to remove one`);
+      const removed = `${ips[c % ips.length]}:8080`;
+      const remaining = ips.filter((ip) => `${ip}:8080` !== removed);
+      const chain = servicePortChainName(servicePortNameString(NAMESPACE, name, 'http'), 'tcp');
+      const applied = (r: ProxySyncReport) =>
+        r.iptables !== undefined &&
+        r.iptables.ruleset.includes(`-A ${chain} `) &&
+        !r.iptables.ruleset.includes(`--to-destination ${removed}`);
+      const seen = reports.length;
+      const sent = Date.now();
+      await client.update('v1', 'Endpoints', NAMESPACE, { ...current, ...endpointsObject(i, remaining) });
+      const report = await new Promise<ProxySyncReport>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no sync removed ${removed} within 30 s`)), 30_000);
+        const check = () => {
+          const found = reports.slice(seen).find(applied);
+          if (!found) return;
+          clearTimeout(timer);
+          resolve(found);
+        };
+        notify = check;
+        check();
+      });
+      changeToRuleMs.push(report.startedAt + report.durationMs - sent);
+      log(`${backend}: change ${c + 1}/${config.changes}: rule in place after ${changeToRuleMs.at(-1)} ms`);
+      // Past the minimum sync interval, so each change is measured on its own.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+    }
+    return { backend, firstSyncMs, changeToRuleMs };
+  } finally {
+    // The proxy must be gone before its namespace: a sync in flight would fail loudly otherwise.
+    stop.abort();
+    await stopped;
+    await deleteNamespace(ns, namespaces);
+  }
+}
+
+function ms(value: number): string {
+  return value >= 100 ? `${Math.round(value)} ms` : `${value.toFixed(1)} ms`;
+}
+
+function spread(values: readonly number[]): string {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `median ${ms(median(sorted))} (${ms(sorted[0])}–${ms(sorted.at(-1)!)})`;
+}
+
+function markdown(r: Report): string {
+  const { services, endpoints } = r.config;
+  const rows: [string, string][] = [
+    ['build the ruleset (pure), first / warm', `${ms(r.planColdMs)} / ${ms(r.planWarmMs)}`],
+    [
+      'ruleset size',
+      `${(r.size.bytes / 2 ** 20).toFixed(1)} MiB, ${r.size.lines.toLocaleString('en')} lines: ` +
+        `${r.size.chains.toLocaleString('en')} chains, ${r.size.rules.toLocaleString('en')} rules`,
+    ],
+  ];
+  for (const b of r.backends) {
+    rows.push(
+      [`${b.backend}: first full sync (empty tables)`, ms(b.firstFullMs)],
+      [`${b.backend}: full resync over installed rules`, spread(b.resyncFullMs)],
+      [`${b.backend}: of which iptables-restore alone`, spread(b.restoreOnlyMs)],
+      [`${b.backend}: partial sync, one service's endpoints changed`, spread(b.partialMs)],
+      [`${b.backend}: iptables-save -t nat`, ms(b.saveNatMs)],
+    );
+  }
+  for (const e of r.endToEnd) {
+    rows.push(
+      [
+        `${e.backend}, through the API server: first sync after the informers listed everything`,
+        ms(e.firstSyncMs),
+      ],
+      [
+        `${e.backend}, through the API server: Endpoints update request → rule removed (${e.changeToRuleMs.length} changes)`,
+        spread(e.changeToRuleMs),
+      ],
+    );
+  }
+  return [
+    `Command: \`${r.command}\` (as root). ${services.toLocaleString('en')} ClusterIP services × ${endpoints} ready endpoints,`,
+    `one TCP port each. Machine: ${r.machine}. Load average before the run: ${r.loadAverage.toFixed(2)}. Wall time: ${Math.round(r.wallSeconds)} s.`,
+    '',
+    '| measurement | result |',
+    '| --- | --- |',
+    ...rows.map(([a, b]) => `| ${a} | ${b} |`),
+    '',
+  ].join('\n');
+}
+
+function machineDescription(): string {
+  const cpus = os.cpus();
+  const iptables = spawnSync('iptables', ['--version'], { encoding: 'utf8' }).stdout.trim();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), Linux ${os.release()}, Node ${process.version}, ${iptables}`;
+}
+
+function prerequisitesMissing(config: BenchConfig): string | undefined {
+  if (process.platform !== 'linux') return 'Linux is needed';
+  if (process.getuid?.() !== 0) return 'root is needed (network namespaces and iptables)';
+  if (spawnSync('ip', ['-V']).status !== 0) return 'ip (iproute2) is missing';
+  for (const backend of config.backends) {
+    const binary = backend === 'system' ? 'iptables-restore' : `iptables-${backend}-restore`;
+    if (spawnSync(binary, ['--version']).status !== 0)
+      return `${binary} is missing (or drop it from BENCH_BACKENDS)`;
+  }
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const { config, overrides } = readConfig(process.env);
+  const missing = prerequisitesMissing(config);
+  if (missing) throw new Error(missing);
+  const command = [...overrides, 'npm run bench:proxy'].join(' ');
+  const started = Date.now();
+  const loadAverage = os.loadavg()[0];
+  const namespaces = new Set<string>();
+  let dataDir: string | undefined;
+  let etcd: EtcdProcess | undefined;
+  let server: RunningApiServer | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      for (const ns of [...namespaces]) await deleteNamespace(ns, namespaces);
+      await server?.close().catch((err: unknown) => log(`server close: ${String(err)}`));
+      await etcd?.stop().catch((err: unknown) => log(`etcd stop: ${String(err)}`));
+      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: cleaning up`);
+      void cleanup().finally(() => process.exit(130));
+    });
+  }
+
+  try {
+    const inputs = fixture(config);
+    const cold = await timed(() => planRuleset(inputs));
+    const warm: number[] = [];
+    for (let r = 0; r < 5; r++) warm.push((await timed(() => planRuleset(inputs))).ms);
+    const text = cold.value.text;
+    const size = {
+      bytes: Buffer.byteLength(text),
+      lines: text.split('\n').length - 1,
+      chains: (text.match(/^:/gm) ?? []).length,
+      rules: (text.match(/^-A /gm) ?? []).length,
+    };
+    log(`ruleset: ${size.rules} rules in ${size.chains} chains, built in ${Math.round(median(warm))} ms`);
+
+    const backends: BackendResult[] = [];
+    for (const backend of config.backends)
+      backends.push(await measureBackend(backend, config, inputs, namespaces));
+
+    const endToEnd: EndToEndResult[] = [];
+    if (config.e2e && config.changes > 0) {
+      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-proxy-bench-'));
+      etcd = await startEtcd({
+        dataDir: path.join(dataDir, 'etcd'),
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+      });
+      const raw = new Etcd3({ hosts: [etcd.url] });
+      await waitForEtcd(raw, 30_000);
+      raw.close();
+      server = await startApiServer({
+        etcdServers: [etcd.url],
+        port: 0,
+        bindAddress: '127.0.0.1',
+        compactionIntervalMs: 0,
+        log: (line) => cleaning === undefined && log(line),
+      });
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromOptions({
+        clusters: [{ name: 'bench', server: server.url, skipTLSVerify: true }],
+        users: [{ name: 'bench' }],
+        contexts: [{ name: 'bench', cluster: 'bench', user: 'bench' }],
+        currentContext: 'bench',
+      });
+      const client = clientFor(kubeConfig);
+      await createObjects(client, config);
+      for (const backend of config.backends) {
+        endToEnd.push(await measureEndToEnd(backend, config, kubeConfig, client, namespaces));
+      }
+    }
+
+    const report: Report = {
+      command,
+      machine: machineDescription(),
+      config,
+      planColdMs: cold.ms,
+      planWarmMs: median(warm),
+      size,
+      backends,
+      endToEnd,
+      loadAverage,
+      wallSeconds: (Date.now() - started) / 1000,
+    };
+    process.stdout.write(`${markdown(report)}\n`);
+  } finally {
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,150 @@
+/**
+ * `kubicle agent`: what runs on each host of a cluster, against its API server. By default the
+ * kubelet for this host (on Docker); with `--simulate N`, N simulated nodes instead, for tests and
+ * benchmarks at scale. The host components are started side by side from one list, so another one
+ * (the service proxy) joins by adding an entry; if any of them stops unexpectedly the agent exits.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { startKubelet } from '../../kubelet/kubelet.js';
+import { startSimulatedNodes } from '../../kubelet/simulated-nodes.js';
+import { kubeconfigYaml } from '../kubeconfig.js';
+import { defaultDataDir, fail, onShutdown, portOf } from '../command-kit.js';
+import type { Command } from '../command-kit.js';
+
+const USAGE = `Usage: kubicle agent [options]
+
+Runs the node components of this host against an API server: the kubelet, which registers this host
+as a Node and runs the pods bound to it on Docker. With --simulate N, registers N simulated nodes
+instead, which play their pods without Docker (Running and Ready after a delay).
+
+Options:
+  --kubeconfig FILE       kubeconfig of the API server (default: $KUBECONFIG, else
+                          ${path.join(defaultDataDir(), 'kubeconfig')})
+  --server URL            the API server's URL instead of a kubeconfig (plain HTTP or insecure TLS)
+  --node-name NAME        this node's name (default: the host name, lower-cased)
+  --node-ip IP            the address other hosts and the API server reach this node at
+                          (default: the address of the default route's interface)
+  --port PORT             the kubelet's port, serving container logs (default: 10250)
+  --data-dir DIR          where pod volumes live (default: ${path.join(defaultDataDir(), 'kubelet')})
+  --cluster-dns IP        the nameserver of ClusterFirst pods (default: 10.96.0.10)
+  --cluster-domain NAME   (default: cluster.local)
+  --simulate N            register N simulated nodes instead of running the kubelet
+  --node-name-prefix P    simulated node names are P0, P1, ... (default: sim-node-)
+  --ready-delay-ms MS     simulated pods become Running and Ready after MS (default: 500)
+  -h, --help              show this help`;
+
+function loadConfig(kubeconfig: string | undefined, server: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (server) {
+    if (!/^https?:\/\//.test(server)) fail(`--server must be an http:// or https:// URL, got ${server}`);
+    kc.loadFromString(kubeconfigYaml(server));
+    return kc;
+  }
+  const file = kubeconfig ?? process.env.KUBECONFIG ?? path.join(defaultDataDir(), 'kubeconfig');
+  if (!fs.existsSync(file)) fail(`no kubeconfig at ${file}: pass --kubeconfig FILE or --server URL`);
+  kc.loadFromFile(file);
+  return kc;
+}
+
+function integer(value: string | undefined, flag: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`${flag} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+/** A host component as the agent runs it: started, then awaited until it stops. */
+interface Component {
+  name: string;
+  start(signal: AbortSignal): Promise<{ done: Promise<void>; description: string }>;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      kubeconfig: { type: 'string' },
+      server: { type: 'string' },
+      'node-name': { type: 'string' },
+      'node-ip': { type: 'string' },
+      port: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'cluster-dns': { type: 'string' },
+      'cluster-domain': { type: 'string' },
+      simulate: { type: 'string' },
+      'node-name-prefix': { type: 'string' },
+      'ready-delay-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return void console.log(USAGE);
+  const kubeConfig = loadConfig(values.kubeconfig, values.server);
+  const simulate = integer(values.simulate, '--simulate', 0, 32_768);
+
+  const components: Component[] = [];
+  if (simulate !== undefined) {
+    components.push({
+      name: 'simulated nodes',
+      async start(signal) {
+        const sim = await startSimulatedNodes({
+          kubeConfig,
+          count: simulate,
+          namePrefix: values['node-name-prefix'],
+          readyDelayMs: integer(values['ready-delay-ms'], '--ready-delay-ms', 0, 3_600_000),
+          signal,
+        });
+        const names = sim.nodeNames;
+        const range = names.length > 1 ? `${names[0]} … ${names[names.length - 1]}` : (names[0] ?? 'none');
+        return { done: sim.done, description: `${names.length} simulated nodes (${range})` };
+      },
+    });
+  } else {
+    components.push({
+      name: 'kubelet',
+      async start(signal) {
+        const kubelet = await startKubelet({
+          kubeConfig,
+          nodeName: values['node-name'] ?? os.hostname().toLowerCase(),
+          nodeIP: values['node-ip'],
+          port: portOf(values.port, 10250, '--port'),
+          dataDir: path.resolve(values['data-dir'] ?? path.join(defaultDataDir(), 'kubelet')),
+          clusterDNS: values['cluster-dns'] ? [values['cluster-dns']] : undefined,
+          clusterDomain: values['cluster-domain'],
+          signal,
+        });
+        return {
+          done: kubelet.done,
+          description: `kubelet of node ${kubelet.nodeName} (logs on ${kubelet.nodeIP}:${kubelet.port})`,
+        };
+      },
+    });
+  }
+
+  const controller = new AbortController();
+  let stopping = false;
+  const running: Promise<void>[] = [];
+  onShutdown(async () => {
+    stopping = true;
+    controller.abort();
+    await Promise.all(running);
+  });
+  for (const component of components) {
+    const started = await component.start(controller.signal);
+    console.log(`Kubicle agent: ${started.description} started`);
+    running.push(
+      started.done.then(() => {
+        if (!stopping) fail(`${component.name} stopped unexpectedly`);
+      }),
+    );
+  }
+  await Promise.all(running);
+}
+
+export const agentCommand: Command = {
+  summary: 'Run the node agent (kubelet on Docker, or simulated nodes) against an API server',
+  run,
+};
