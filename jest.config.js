@@ -14,6 +14,9 @@ const common = {
 export default {
   // Integration tests start servers and real processes; unit tests finish far below this anyway.
   testTimeout: 120000,
+  // Some component under test still holds a handle after its suite (being tracked down); never let
+  // that keep a finished run, and so CI, waiting.
+  forceExit: true,
   reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
   projects: [
     {
