@@ -2,7 +2,7 @@
 // are separate projects so `npm run test:unit` stays fast and needs nothing installed.
 // ts-jest only transpiles (type checking is `npm run typecheck`), which keeps test start-up fast.
 const transform = {
-  '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { useESM: true, diagnostics: false }],
 };
 const common = {
   extensionsToTreatAsEsm: ['.ts'],

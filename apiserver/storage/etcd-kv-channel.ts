@@ -99,6 +99,46 @@ export function unaryMessage(body: Buffer): Buffer | undefined {
   return body.subarray(5);
 }
 
+/**
+ * Collects a unary response body. Once the gRPC prefix has announced the message length, chunks are
+ * copied into one buffer of that size as they arrive, so a large LIST needs no second copy of the
+ * whole body at the end; a body that arrives in one chunk is used as it is.
+ */
+export class BodyCollector {
+  private chunks: Buffer[] = [];
+  private received = 0;
+  private whole: Buffer | undefined;
+  private overflowed = false;
+
+  add(chunk: Buffer): void {
+    const whole = this.whole;
+    if (whole) {
+      if (this.received + chunk.length > whole.length) this.overflowed = true;
+      else chunk.copy(whole, this.received);
+      this.received += chunk.length;
+      return;
+    }
+    this.chunks.push(chunk);
+    this.received += chunk.length;
+    if (this.received < 5) return;
+    const head = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
+    const total = 5 + head.readUInt32BE(1);
+    // Still in the one chunk it arrived in, or more than one message: left to `body()` as it is.
+    if (this.received >= total) return;
+    this.whole = Buffer.allocUnsafe(total);
+    head.copy(this.whole, 0);
+    this.chunks = [];
+  }
+
+  /** The body as received; one that overflowed its announced length comes back empty (malformed). */
+  body(): Buffer {
+    if (this.overflowed) return Buffer.alloc(0);
+    if (this.whole)
+      return this.received === this.whole.length ? this.whole : this.whole.subarray(0, this.received);
+    return this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.received);
+  }
+}
+
 export class EtcdKvChannel implements KvCalls {
   private session: ClientHttp2Session | undefined;
   private activeCalls = 0;
@@ -169,8 +209,7 @@ export class EtcdKvChannel implements KvCalls {
         return;
       }
       if (this.activeCalls++ === 0) session.ref();
-      const chunks: Buffer[] = [];
-      let received = 0;
+      const collected = new BodyCollector();
       let httpStatus: number | undefined;
       let grpcStatus: string | undefined;
       let grpcMessage: string | undefined;
@@ -187,10 +226,7 @@ export class EtcdKvChannel implements KvCalls {
         readStatus(headers);
       });
       stream.on('trailers', readStatus);
-      stream.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
-        received += chunk.length;
-      });
+      stream.on('data', (chunk: Buffer) => collected.add(chunk));
       // Failures show up as a close without a status; the error itself needs no handling here.
       stream.on('error', () => undefined);
       stream.on('close', () => {
@@ -203,7 +239,7 @@ export class EtcdKvChannel implements KvCalls {
         resolve({
           status,
           details: statusDetails(grpcMessage),
-          body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received),
+          body: collected.body(),
         });
       });
       stream.end(frame);
