@@ -2,8 +2,11 @@
  * What every `kubicle` command shares: failing with one clear line, flag parsing helpers, and a
  * shutdown on SIGINT/SIGTERM that runs once.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { kubeconfigYaml } from './kubeconfig.js';
 
 export interface Command {
   /** One line for `kubicle --help`. */
@@ -52,4 +55,33 @@ export function describeStartError(err: unknown, port: number): string {
   if (e?.code === 'EACCES')
     return `not allowed to listen on port ${port}: pick a port above 1024 or run as root`;
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The cluster a component command talks to: `--server URL` (plain HTTP or unverified TLS), else
+ * `--kubeconfig FILE`, else $KUBECONFIG, else the kubeconfig `kubicle up` writes.
+ */
+export function loadClusterConfig(kubeconfig: string | undefined, server: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (server) {
+    if (!/^https?:\/\//.test(server)) fail(`--server must be an http:// or https:// URL, got ${server}`);
+    kc.loadFromString(kubeconfigYaml(server));
+    return kc;
+  }
+  const file = kubeconfig ?? process.env.KUBECONFIG ?? path.join(defaultDataDir(), 'kubeconfig');
+  if (!fs.existsSync(file)) fail(`no kubeconfig at ${file}: pass --kubeconfig FILE or --server URL`);
+  kc.loadFromFile(file);
+  return kc;
+}
+
+export function integerFlag(
+  value: string | undefined,
+  flag: string,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`${flag} must be an integer from ${min} to ${max}`);
+  return n;
 }

@@ -4,15 +4,13 @@
  * benchmarks at scale. The host components are started side by side from one list, so another one
  * (the service proxy) joins by adding an entry; if any of them stops unexpectedly the agent exits.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+
 import { startKubelet } from '../../kubelet/kubelet.js';
 import { startSimulatedNodes } from '../../kubelet/simulated-nodes.js';
-import { kubeconfigYaml } from '../kubeconfig.js';
-import { defaultDataDir, fail, onShutdown, portOf } from '../command-kit.js';
+import { defaultDataDir, fail, integerFlag, loadClusterConfig, onShutdown, portOf } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
 
 const USAGE = `Usage: kubicle agent [options]
@@ -36,26 +34,6 @@ Options:
   --node-name-prefix P    simulated node names are P0, P1, ... (default: sim-node-)
   --ready-delay-ms MS     simulated pods become Running and Ready after MS (default: 500)
   -h, --help              show this help`;
-
-function loadConfig(kubeconfig: string | undefined, server: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (server) {
-    if (!/^https?:\/\//.test(server)) fail(`--server must be an http:// or https:// URL, got ${server}`);
-    kc.loadFromString(kubeconfigYaml(server));
-    return kc;
-  }
-  const file = kubeconfig ?? process.env.KUBECONFIG ?? path.join(defaultDataDir(), 'kubeconfig');
-  if (!fs.existsSync(file)) fail(`no kubeconfig at ${file}: pass --kubeconfig FILE or --server URL`);
-  kc.loadFromFile(file);
-  return kc;
-}
-
-function integer(value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`${flag} must be an integer from ${min} to ${max}`);
-  return n;
-}
 
 /** A host component as the agent runs it: started, then awaited until it stops. */
 interface Component {
@@ -82,8 +60,8 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(USAGE);
-  const kubeConfig = loadConfig(values.kubeconfig, values.server);
-  const simulate = integer(values.simulate, '--simulate', 0, 32_768);
+  const kubeConfig = loadClusterConfig(values.kubeconfig, values.server);
+  const simulate = integerFlag(values.simulate, '--simulate', 0, 32_768);
 
   const components: Component[] = [];
   if (simulate !== undefined) {
@@ -94,7 +72,7 @@ async function run(argv: string[]): Promise<void> {
           kubeConfig,
           count: simulate,
           namePrefix: values['node-name-prefix'],
-          readyDelayMs: integer(values['ready-delay-ms'], '--ready-delay-ms', 0, 3_600_000),
+          readyDelayMs: integerFlag(values['ready-delay-ms'], '--ready-delay-ms', 0, 3_600_000),
           signal,
         });
         const names = sim.nodeNames;

@@ -3,19 +3,17 @@
  * collector, namespace, node lifecycle), against a running API server. Several copies can run with
  * `--leader-elect`; only the holder of the Lease kube-system/kube-controller-manager acts.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+
 import {
   BUILTIN_CONTROLLERS,
   selectControllers,
   startControllerManager,
 } from '../../controllers/controller-manager.js';
-import { kubeconfigYaml } from '../kubeconfig.js';
-import { defaultDataDir, fail, onShutdown } from '../command-kit.js';
+import { defaultDataDir, fail, loadClusterConfig, onShutdown } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
 
 const USAGE = `Usage: kubicle controller-manager [options]
@@ -31,19 +29,6 @@ Options:
   --leader-elect          only act while holding the Lease kube-system/kube-controller-manager
   --concurrent-syncs N    workers per controller (default: 5)
   -h, --help              show this help`;
-
-function loadConfig(kubeconfig: string | undefined, server: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (server) {
-    if (!/^https?:\/\//.test(server)) fail(`--server must be an http:// or https:// URL, got ${server}`);
-    kc.loadFromString(kubeconfigYaml(server));
-    return kc;
-  }
-  const file = kubeconfig ?? process.env.KUBECONFIG ?? path.join(defaultDataDir(), 'kubeconfig');
-  if (!fs.existsSync(file)) fail(`no kubeconfig at ${file}: pass --kubeconfig FILE or --server URL`);
-  kc.loadFromFile(file);
-  return kc;
-}
 
 async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -75,7 +60,7 @@ async function run(argv: string[]): Promise<void> {
   const identity = `${os.hostname()}_${randomUUID()}`;
   const stop = new AbortController();
   const done = startControllerManager({
-    kubeConfig: loadConfig(values.kubeconfig, values.server),
+    kubeConfig: loadClusterConfig(values.kubeconfig, values.server),
     signal: stop.signal,
     controllers,
     leaderElect: values['leader-elect'] ?? false,

@@ -2,14 +2,12 @@
  * `kubicle scheduler`: the scheduler alone, against a running API server, for clusters whose
  * components run as separate processes (or several schedulers with leader election).
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
+
 import { startScheduler } from '../../scheduler/scheduler.js';
 import type { Strategy } from '../../scheduler/profile.js';
-import { kubeconfigYaml } from '../kubeconfig.js';
-import { defaultDataDir, fail, onShutdown } from '../command-kit.js';
+import { defaultDataDir, fail, integerFlag, loadClusterConfig, onShutdown } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
 
 const USAGE = `Usage: kubicle scheduler [options]
@@ -27,26 +25,6 @@ Options:
   --percentage-of-nodes-to-score N   0-100; 0 (default) adapts to the cluster size as upstream
   --parallel-binds N      bindings in flight at most (default: 64)
   -h, --help              show this help`;
-
-function loadConfig(kubeconfig: string | undefined, server: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (server) {
-    if (!/^https?:\/\//.test(server)) fail(`--server must be an http:// or https:// URL, got ${server}`);
-    kc.loadFromString(kubeconfigYaml(server));
-    return kc;
-  }
-  const file = kubeconfig ?? process.env.KUBECONFIG ?? path.join(defaultDataDir(), 'kubeconfig');
-  if (!fs.existsSync(file)) fail(`no kubeconfig at ${file}: pass --kubeconfig FILE or --server URL`);
-  kc.loadFromFile(file);
-  return kc;
-}
-
-function integer(value: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`${flag} must be an integer from ${min} to ${max}`);
-  return n;
-}
 
 async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -69,18 +47,18 @@ async function run(argv: string[]): Promise<void> {
   }
   const controller = new AbortController();
   const scheduler = await startScheduler({
-    kubeConfig: loadConfig(values.kubeconfig, values.server),
+    kubeConfig: loadClusterConfig(values.kubeconfig, values.server),
     signal: controller.signal,
     strategy: strategy as Strategy,
     schedulerName: values['scheduler-name'],
     leaderElect: values['leader-elect'] ?? false,
-    percentageOfNodesToScore: integer(
+    percentageOfNodesToScore: integerFlag(
       values['percentage-of-nodes-to-score'],
       '--percentage-of-nodes-to-score',
       0,
       100,
     ),
-    parallelBinds: integer(values['parallel-binds'], '--parallel-binds', 1, 1024),
+    parallelBinds: integerFlag(values['parallel-binds'], '--parallel-binds', 1, 1024),
   });
   onShutdown(async () => {
     controller.abort();
