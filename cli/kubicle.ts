@@ -8,6 +8,7 @@ import { fail } from './command-kit.js';
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   up: async () => (await import('./commands/up.js')).upCommand,
+  down: async () => (await import('./commands/down.js')).downCommand,
   server: async () => (await import('./commands/server.js')).serverCommand,
   images: async () => (await import('./commands/images.js')).imagesCommand,
   proxy: async () => (await import('./commands/proxy.js')).proxyCommand,
