@@ -3,8 +3,6 @@
  * kubeconfig that kubectl and client-node accept, stops cleanly on SIGINT/SIGTERM, and a second `up`
  * on the same data dir finds every object again. `server` runs against existing etcd.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,28 +10,15 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
-import { freePort } from './support/free-port.js';
+import { freePort, freePortPair } from './support/free-port.js';
+import { runKubicle } from './support/kubicle-process.js';
+import type { KubicleProcess } from './support/kubicle-process.js';
 import { kubectl, kubectlBinaries } from './support/kubectl.js';
 import { testEtcdUrl } from './support/test-etcd.js';
 import { waitFor } from './support/wait-for.js';
 
-const CLI = path.resolve('dist/cli/kubicle.js');
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function run(args: string[]): Running {
-  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm test builds)`);
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const run = runKubicle;
+type Running = KubicleProcess;
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -61,8 +46,20 @@ afterAll(async () => {
 describe('kubicle up', () => {
   it('serves a cluster, stops cleanly on a signal, and finds its objects after a restart', async () => {
     const dataDir = path.join(dir, 'data');
-    const [port, etcdPort] = [await freePort(), await freePort()];
-    const args = ['up', '--data-dir', dataDir, '--port', String(port), '--etcd-port', String(etcdPort)];
+    const [port, etcdPort] = [await freePort(), await freePortPair()];
+    // Only the control plane: the host components are exercised by the journey suite, which alone
+    // may program this host's iptables.
+    const args = [
+      'up',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--etcd-port',
+      String(etcdPort),
+      '--disable',
+      'kubelet,proxy,dns',
+    ];
 
     const first = run(args);
     running.push(first);
@@ -126,7 +123,9 @@ describe('kubicle up', () => {
       '--port',
       String(port),
       '--etcd-port',
-      String(await freePort()),
+      String(await freePortPair()),
+      '--disable',
+      'kubelet,proxy,dns',
     ]);
     running.push(up);
     expect(await up.exited).toBe(1);

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 
 import { startKubelet } from '../../kubelet/kubelet.js';
 import { startSimulatedNodes } from '../../kubelet/simulated-nodes.js';
-import { defaultDataDir, fail, integerFlag, loadClusterConfig, onShutdown, portOf } from '../command-kit.js';
+import { loadClusterAccess } from '../cluster-access.js';
+import { defaultDataDir, fail, integerFlag, onShutdown, portOf } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
 
 const USAGE = `Usage: kubicle agent [options]
@@ -60,7 +61,7 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(USAGE);
-  const kubeConfig = loadClusterConfig(values.kubeconfig, values.server);
+  const kubeConfig = loadClusterAccess(values.kubeconfig, values.server);
   const simulate = integerFlag(values.simulate, '--simulate', 0, 32_768);
 
   const components: Component[] = [];
