@@ -103,6 +103,46 @@ function natRules(): string {
   return text;
 }
 
+/** Runs a command in a container to its end; its output (stdout and stderr) and exit code. */
+async function execIn(
+  containerId: string,
+  cmd: string[],
+): Promise<{ output: string; exitCode: number | null }> {
+  // With a TTY the output arrives as it is, without the frame headers Docker otherwise adds.
+  const exec = await docker
+    .getContainer(containerId)
+    .exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true, Tty: true });
+  const stream = await exec.start({ Tty: true });
+  const output = await new Promise<string>((resolve) => {
+    let text = '';
+    stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    stream.on('end', () => resolve(text));
+  });
+  return { output, exitCode: (await exec.inspect()).ExitCode };
+}
+
+async function httpdContainer(): Promise<Docker.ContainerInfo> {
+  const containers = await nodeContainers();
+  return containers.find(
+    (c) => c.State === 'running' && c.Labels['io.kubernetes.container.name'] === 'httpd',
+  )!;
+}
+
+/** How a connection to `host:port` ends: refused, answered, or timed out. */
+function connectOutcome(host: string, port: number): Promise<{ outcome: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path: '/', agent: false, timeout: 3000 }, (res) => {
+      res.resume();
+      resolve({ outcome: 'answered', ms: Date.now() - started });
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      resolve({ outcome: err.code === 'ECONNREFUSED' ? 'refused' : err.message, ms: Date.now() - started }),
+    );
+  });
+}
+
 async function startUp(): Promise<void> {
   up = runKubicle(upArgs);
   await waitFor(() => /Kubicle is ready/.test(up!.output()) || up!.child.exitCode !== null, {
@@ -228,25 +268,140 @@ describeIfReady('the journey: up, deploy, serve, scale, roll out, delete, down',
   });
 
   it('resolves the service by name from inside a pod', async () => {
-    const [container] = (await nodeContainers()).filter(
-      (c) => c.Labels['io.kubernetes.container.name'] === 'httpd',
-    );
+    const container = await httpdContainer();
     for (const name of ['web', 'web.default', 'web.default.svc.cluster.local']) {
-      const exec = await docker.getContainer(container.Id).exec({
-        // busybox wget's own -T crashes in this build; the timeout applet bounds it instead.
-        Cmd: ['timeout', '5', 'wget', '-qO-', `http://${name}/`],
-        AttachStdout: true,
-        AttachStderr: true,
-      });
-      const stream = await exec.start({});
-      const output = await new Promise<string>((resolve) => {
-        let text = '';
-        stream.on('data', (c: Buffer) => (text += c.toString('utf8')));
-        stream.on('end', () => resolve(text));
-      });
-      expect(output).toMatch(/hello from web-/);
-      expect((await exec.inspect()).ExitCode).toBe(0);
+      // busybox wget's own -T crashes in this build; the timeout applet bounds it instead.
+      const result = await execIn(container.Id, ['timeout', '5', 'wget', '-qO-', `http://${name}/`]);
+      expect(result.output).toMatch(/hello from web-/);
+      expect(result.exitCode).toBe(0);
     }
+  });
+
+  it('spreads 100 requests from inside a pod over all 3 backends', async () => {
+    const container = await httpdContainer();
+    const loop = 'for i in $(seq 100); do timeout 5 wget -qO- http://web/ || echo failed; done';
+    const { output } = await execIn(container.Id, ['sh', '-c', loop]);
+    const lines = output.trim().split(/\r?\n/);
+    expect(lines).toHaveLength(100);
+    expect(lines).not.toContain('failed');
+    expect(new Set(lines).size).toBe(3);
+  });
+
+  it('sends no traffic to a pod that fails its readiness probe', async () => {
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-unready', labels: { app: 'web' } },
+      spec: {
+        containers: [
+          {
+            name: 'httpd',
+            image: 'busybox:latest',
+            command: [
+              'sh',
+              '-c',
+              'mkdir /www; echo unready > /www/index.html; exec httpd -f -p 8080 -h /www',
+            ],
+            ports: [{ name: 'http', containerPort: 8080 }],
+            readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 },
+          },
+        ],
+        terminationGracePeriodSeconds: 0,
+      },
+    };
+    const result = await kubectl(kubectlPath!, ['create', '-f', '-'], {
+      kubeconfig,
+      cacheDir: path.join(dir, 'cache'),
+      stdin: JSON.stringify(manifest),
+    });
+    expect(result.code).toBe(0);
+    await waitFor(
+      async () => (await getJson<PodJson>(['get', 'pod', 'web-unready'])).status.phase === 'Running',
+      { timeoutMs: 30_000, what: 'the unready pod to run' },
+    );
+    const seen = await backendsAt(`http://${clusterIP}/`, 60);
+    expect(seen.has('unready')).toBe(false);
+    expect(seen.size).toBe(3);
+    await kOk(['delete', 'pod', 'web-unready', '--wait=true']);
+  });
+
+  it('takes a deleted pod out of rotation within 2 s of its endpoint removal', async () => {
+    // A pod that keeps serving long after it is deleted, so any request the rules still send it
+    // would be answered by it, and so seen.
+    const manifest = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'web-slow-exit', labels: { app: 'web' } },
+      spec: {
+        containers: [
+          {
+            name: 'httpd',
+            image: 'busybox:latest',
+            command: [
+              'sh',
+              '-c',
+              'mkdir /www; echo slow-exit > /www/index.html; exec httpd -f -p 8080 -h /www',
+            ],
+            ports: [{ name: 'http', containerPort: 8080 }],
+            lifecycle: { preStop: { exec: { command: ['sleep', '30'] } } },
+          },
+        ],
+        terminationGracePeriodSeconds: 40,
+      },
+    };
+    const result = await kubectl(kubectlPath!, ['create', '-f', '-'], {
+      kubeconfig,
+      cacheDir: path.join(dir, 'cache'),
+      stdin: JSON.stringify(manifest),
+    });
+    expect(result.code).toBe(0);
+    await waitFor(async () => (await backendsAt(`http://${clusterIP}/`, 20)).has('slow-exit'), {
+      timeoutMs: 30_000,
+      what: 'the slow-exit pod in rotation',
+    });
+    const podIP = (await getJson<{ status: { podIP: string } }>(['get', 'pod', 'web-slow-exit'])).status
+      .podIP;
+    await kOk(['delete', 'pod', 'web-slow-exit', '--wait=false']);
+    await waitFor(
+      async () =>
+        !(await kOk(['get', 'endpoints', 'web', '-o', 'jsonpath={.subsets[*].addresses[*].ip}'])).includes(
+          podIP,
+        ),
+      { timeoutMs: 10_000, intervalMs: 100, what: 'the endpoint removal' },
+    );
+    const removedAt = Date.now();
+    await new Promise((r) => setTimeout(r, Math.max(0, removedAt + 2000 - Date.now())));
+    const seen = await backendsAt(`http://${clusterIP}/`, 40);
+    expect(seen.has('slow-exit')).toBe(false);
+    expect(seen.size).toBe(3);
+    await kOk(['delete', 'pod', 'web-slow-exit', '--grace-period=0', '--force']).catch(() => undefined);
+  });
+
+  it('refuses a connection at once to a service without endpoints', async () => {
+    await kOk(['create', 'service', 'clusterip', 'nobody', '--tcp=80:8080']);
+    const ip = (await getJson<{ spec: { clusterIP: string } }>(['get', 'service', 'nobody'])).spec.clusterIP;
+    const result = await waitFor(
+      async () => {
+        const attempt = await connectOutcome(ip, 80);
+        return attempt.outcome === 'refused' ? attempt : undefined;
+      },
+      { timeoutMs: 10_000, what: 'the connection to be refused' },
+    );
+    expect(result.ms).toBeLessThan(1000);
+    await kOk(['delete', 'service', 'nobody']);
+  });
+
+  it('keeps serving while the whole control plane restarts', async () => {
+    const traffic = trafficLoop(`http://127.0.0.1:${NODE_PORT}/`);
+    await new Promise((r) => setTimeout(r, 500));
+    up!.child.kill('SIGTERM');
+    expect(await up!.exited).toBe(0);
+    await startUp();
+    await waitForWebPods(3);
+    await new Promise((r) => setTimeout(r, 1500));
+    const { ok, failed } = await traffic.stop();
+    expect(failed).toEqual([]);
+    expect(ok).toBeGreaterThan(20);
   });
 
   it('scales to 5 and back to 2, and the service follows', async () => {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { FakeClock } from '../machinery/clock.js';
-import { ProbeManager, ProbeTracker, probeSettings, resolvePort, runHandler } from './prober.js';
+import { ProbeManager, ProbeTracker, knownResult, probeSettings, resolvePort, runHandler } from './prober.js';
 import type { ProbeKind } from './prober.js';
 import { FakeRuntime } from './runtime/fake-runtime.js';
 import { makeContainer, makePod, podStatus, runtimeContainer, sandbox } from './testing/builders.js';
@@ -11,6 +11,27 @@ const settings = (extra: Partial<ReturnType<typeof probeSettings>> = {}) => ({
   ...probeSettings({}),
   periodSeconds: 1,
   ...extra,
+});
+
+describe('knownResult', () => {
+  const podWith = (containerID: string, ready: boolean) =>
+    ({ status: { containerStatuses: [{ name: 'app', containerID, ready }] } }) as never;
+  it.each([
+    ['the same container reported ready keeps readiness', 'docker://abc', true, 'readiness', 'Success'],
+    ['the same container not ready starts from the default', 'docker://abc', false, 'readiness', undefined],
+    ['another container (a restart) starts from the default', 'docker://old', true, 'readiness', undefined],
+    ['liveness never carries over', 'docker://abc', true, 'liveness', undefined],
+    ['startup never carries over', 'docker://abc', true, 'startup', undefined],
+  ])('%s', (_name, containerID, ready, kind, expected) => {
+    expect(knownResult(podWith(containerID, ready), { id: 'abc', name: 'app' }, kind as ProbeKind)).toBe(
+      expected,
+    );
+  });
+
+  it('starts a tracker from the known result', () => {
+    expect(new ProbeTracker('readiness', probeSettings({}), 0, 'Success').reported).toBe('Success');
+    expect(new ProbeTracker('readiness', probeSettings({}), 0).reported).toBe('Failure');
+  });
 });
 
 describe('probeSettings', () => {

@@ -9,7 +9,8 @@
  *   probe before `initialDelaySeconds` have passed since the container started, nor (liveness and
  *   readiness) before the startup probe, if there is one, has succeeded; a succeeded startup probe
  *   is not run again. Until a result is reported, readiness counts as Failure, liveness as Success
- *   and startup as not yet known, as upstream's initial values.
+ *   and startup as not yet known, as upstream's initial values; except that a container the API
+ *   already reports Ready (a kubelet restart adopting it) stays Ready until probed otherwise.
  * - A result is only reported once it repeated `successThreshold` (Success) or `failureThreshold`
  *   (Failure) times in a row. After a liveness or startup Failure the worker holds still: the
  *   container is about to be restarted, and its successor gets workers of its own.
@@ -79,6 +80,23 @@ export function initialProbeResult(kind: ProbeKind): ProbeResult | undefined {
 export type ProbeStep = 'wait' | 'probe' | 'stop';
 
 /**
+ * The readiness the API already reports for this very container (same container ID), which a
+ * restarted kubelet keeps until its own first probe says otherwise: starting from Failure would take
+ * every ready pod out of its Services for a probe period each time the kubelet restarts (a known
+ * upstream wart, kubernetes#100277). Other kinds, and other containers, start from the defaults.
+ */
+export function knownResult(
+  pod: Pod,
+  container: { id: string; name: string },
+  kind: ProbeKind,
+): ProbeResult | undefined {
+  if (kind !== 'readiness') return undefined;
+  const status = pod.status?.containerStatuses?.find((s) => s.name === container.name);
+  const sameContainer = status?.containerID?.endsWith(`://${container.id}`) === true;
+  return sameContainer && status?.ready === true ? 'Success' : undefined;
+}
+
+/**
  * The decisions of one probe worker, without timers or I/O: whether to probe now, and what a run's
  * result changes in the reported result.
  */
@@ -93,8 +111,10 @@ export class ProbeTracker {
     readonly settings: ProbeSettings,
     /** When the container started (epoch ms). */
     readonly startedAt: number,
+    /** What is already known of this very container, e.g. from before the kubelet restarted. */
+    known?: ProbeResult,
   ) {
-    this.reported = initialProbeResult(kind);
+    this.reported = known ?? initialProbeResult(kind);
   }
 
   /** `startupSucceeded`: the container has no startup probe, or it has succeeded. */
@@ -300,7 +320,15 @@ export class ProbeManager {
         const key = `${c.id}/${kind}`;
         wanted.add(key);
         if (!this.workers.has(key))
-          this.startWorker(key, uid, c.id, kind, probe, c.startedAt ?? this.clock.now());
+          this.startWorker(
+            key,
+            uid,
+            c.id,
+            kind,
+            probe,
+            c.startedAt ?? this.clock.now(),
+            knownResult(pod, c, kind),
+          );
       }
     }
     for (const [key, worker] of this.workers) {
@@ -323,8 +351,9 @@ export class ProbeManager {
     kind: ProbeKind,
     probe: Probe,
     startedAt: number,
+    known: ProbeResult | undefined,
   ): void {
-    const tracker = new ProbeTracker(kind, probeSettings(probe), startedAt);
+    const tracker = new ProbeTracker(kind, probeSettings(probe), startedAt, known);
     const worker: Worker = { podUid, tracker, stopped: false };
     this.workers.set(key, worker);
     const initial = tracker.reported;
