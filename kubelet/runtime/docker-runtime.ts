@@ -20,6 +20,7 @@ import crypto from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import type { Duplex } from 'node:stream';
 import Docker from 'dockerode';
+import { enableHairpin } from './hairpin.js';
 import { DemuxTransform, FrameParser, demuxBuffer } from './docker-stream.js';
 import {
   CONTAINER_TYPE_CONTAINER,
@@ -161,6 +162,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly network: string;
   /** Image ids are content hashes, so what they resolve to never changes. */
   private readonly imageRefs = new Map<string, string>();
+  private bridge?: Promise<string | undefined>;
 
   constructor(options: DockerRuntimeOptions) {
     this.docker = options.docker ?? new Docker();
@@ -228,6 +230,24 @@ export class DockerRuntime implements ContainerRuntime {
 
   async startSandbox(id: string): Promise<void> {
     await this.startContainer(id);
+    const bridge = await this.bridgeName();
+    if (bridge) enableHairpin(bridge);
+  }
+
+  /** The Linux bridge behind the pod network, looked up once; undefined when it is not a bridge. */
+  private bridgeName(): Promise<string | undefined> {
+    this.bridge ??= this.docker
+      .getNetwork(this.network)
+      .inspect()
+      .then(
+        (n: { Driver?: string; Id?: string; Options?: Record<string, string> }) =>
+          n.Driver !== 'bridge'
+            ? undefined
+            : (n.Options?.['com.docker.network.bridge.name'] ??
+              (this.network === 'bridge' ? 'docker0' : `br-${(n.Id ?? '').slice(0, 12)}`)),
+        () => undefined,
+      );
+    return this.bridge;
   }
 
   async stopSandbox(id: string, gracePeriodSeconds = 10): Promise<void> {
