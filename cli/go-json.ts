@@ -29,7 +29,8 @@ function encode(value: unknown, indent: string, depth: number): string {
       .sort(compareGoStrings);
     if (keys.length === 0) return '{}';
     const members = keys.map(
-      (k) => inner + escapeString(k) + colon + encode((value as Record<string, unknown>)[k], indent, depth + 1),
+      (k) =>
+        inner + escapeString(k) + colon + encode((value as Record<string, unknown>)[k], indent, depth + 1),
     );
     return `{${members.join(',')}${outer}}`;
   }

@@ -110,7 +110,9 @@ export class KubeHttp {
         });
         res.on('error', (err) => finish(err));
         res.on('end', () => finish());
-        res.on('close', () => finish(res.complete ? undefined : new Error(`${path}: the connection was cut off`)));
+        res.on('close', () =>
+          finish(res.complete ? undefined : new Error(`${path}: the connection was cut off`)),
+        );
       });
       req.end();
     });

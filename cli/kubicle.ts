@@ -16,6 +16,18 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'controller-manager': async () =>
     (await import('./commands/controller-manager.js')).controllerManagerCommand,
   agent: async () => (await import('./commands/agent.js')).agentCommand,
+  apply: async () => (await import('./commands/apply.js')).applyCommand,
+  get: async () => (await import('./commands/get.js')).getCommand,
+  describe: async () => (await import('./commands/describe.js')).describeCommand,
+  delete: async () => (await import('./commands/delete.js')).deleteCommand,
+  logs: async () => (await import('./commands/logs.js')).logsCommand,
+  scale: async () => (await import('./commands/scale.js')).scaleCommand,
+  rollout: async () => (await import('./commands/rollout.js')).rolloutCommand,
+  cordon: async () => (await import('./commands/cordon.js')).cordonCommand,
+  uncordon: async () => (await import('./commands/uncordon.js')).uncordonCommand,
+  drain: async () => (await import('./commands/drain.js')).drainCommand,
+  events: async () => (await import('./commands/events.js')).eventsCommand,
+  kubectl: async () => (await import('./commands/kubectl.js')).kubectlCommand,
 };
 
 async function usage(): Promise<string> {

@@ -26,7 +26,9 @@ function isList(value: Record<string, unknown>): boolean {
 function checkObject(value: unknown, source: string): KubeObject {
   if (!isPlainObject(value)) throw new UsageError(`unable to decode "${source}": not a Kubernetes object`);
   if (typeof value.kind !== 'string' || !value.kind)
-    throw new UsageError(`unable to decode "${source}": Object 'Kind' is missing in '${JSON.stringify(value)}'`);
+    throw new UsageError(
+      `unable to decode "${source}": Object 'Kind' is missing in '${JSON.stringify(value)}'`,
+    );
   if (typeof value.apiVersion !== 'string' || !value.apiVersion)
     throw new UsageError(`unable to decode "${source}": Object 'apiVersion' is missing`);
   if (value.metadata !== undefined && !isPlainObject(value.metadata))
@@ -39,7 +41,7 @@ export function parseManifests(text: string, source: string): KubeObject[] {
   const objects: KubeObject[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) {
-      const reason = doc.errors[0].message.split('\n')[0];
+      const reason = doc.errors[0].message.split('\n')[0].replace(/:$/, '');
       throw new UsageError(`error parsing ${source}: ${reason}`);
     }
     const value: unknown = doc.toJS();
@@ -88,7 +90,8 @@ export function readManifests(targets: readonly string[], options: ReadManifestO
   if (targets.length === 0) throw new UsageError('must specify one of -f and -k');
   const manifests: Manifest[] = [];
   for (const target of targets) {
-    if (/^https?:\/\//.test(target)) throw new UsageError(`reading manifests from URLs is not supported: ${target}`);
+    if (/^https?:\/\//.test(target))
+      throw new UsageError(`reading manifests from URLs is not supported: ${target}`);
     if (target === '-') {
       const text = (options.readStdin ?? (() => fs.readFileSync(0, 'utf8')))();
       for (const object of parseManifests(text, 'STDIN')) manifests.push({ object, source: 'STDIN' });

@@ -9,6 +9,7 @@
 import { Document, isScalar, parseDocument, visit } from 'yaml';
 import type { KubeObject } from '../apiserver/api-object.js';
 import type { Table, TableCell, TableColumnDefinition, TableRow } from '../apiserver/table/table-types.js';
+import { eventInterval } from './describe-writer.js';
 import { goJsonIndent } from './go-json.js';
 import { GET_TABWRITER, TabWriter } from './tab-writer.js';
 import type { TabWriterOptions } from './tab-writer.js';
@@ -59,6 +60,10 @@ export function toYaml(value: unknown): string {
   visit(doc, {
     Scalar(_key, node) {
       if (typeof node.value !== 'string' || node.value.includes('\n')) return;
+      if (node.value === '') {
+        node.type = 'QUOTE_DOUBLE';
+        return;
+      }
       const parsed = parseDocument(node.value, { version: '1.1' }).contents;
       if (isScalar(parsed) && parsed.value !== null && typeof parsed.value !== 'string') {
         node.type = 'QUOTE_DOUBLE';
@@ -143,4 +148,23 @@ export function formatTable(
 /** kubectl's message (on stderr) when a list comes back empty. */
 export function noResourcesMessage(namespace: string | undefined): string {
   return namespace ? `No resources found in ${namespace} namespace.` : 'No resources found';
+}
+
+/** `kubectl events` header: LAST SEEN TYPE REASON OBJECT MESSAGE, after NAMESPACE with `-A`. */
+export function eventsHeader(withNamespace: boolean): string {
+  return `${withNamespace ? 'NAMESPACE\t' : ''}LAST SEEN\tTYPE\tREASON\tOBJECT\tMESSAGE\n`;
+}
+
+/** One `kubectl events` row; OBJECT is `Kind/name`. */
+export function eventRow(event: KubeObject, now: Date, withNamespace: boolean): string {
+  const involved = (event.involvedObject ?? {}) as { kind?: string; name?: string };
+  const cells = [
+    eventInterval(event, now),
+    String(event.type ?? ''),
+    String(event.reason ?? ''),
+    `${involved.kind ?? ''}/${involved.name ?? ''}`,
+    String(event.message ?? '').trim(),
+  ];
+  if (withNamespace) cells.unshift(event.metadata.namespace ?? '');
+  return `${cells.join('\t')}\n`;
 }

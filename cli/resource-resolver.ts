@@ -143,7 +143,10 @@ export interface ResolvedRequest {
 }
 
 /** Arguments to resolved resources, categories expanded; a named object of a category is refused. */
-export function resolveRequests(resources: readonly ApiResource[], args: readonly string[]): ResolvedRequest[] {
+export function resolveRequests(
+  resources: readonly ApiResource[],
+  args: readonly string[],
+): ResolvedRequest[] {
   const resolved: ResolvedRequest[] = [];
   for (const request of parseResourceArgs(args)) {
     const types = expandResourceTypes(resources, request.type);

@@ -80,7 +80,8 @@ export class TabWriter {
       let text = '';
       cells.forEach((cell, j) => {
         text += cell;
-        if (j < cells.length - 1 && j < widths.length) text += ' '.repeat(Math.max(0, widths[j] - textWidth(cell)));
+        if (j < cells.length - 1 && j < widths.length)
+          text += ' '.repeat(Math.max(0, widths[j] - textWidth(cell)));
       });
       out.push(`${text}\n`);
     }

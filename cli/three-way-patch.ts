@@ -40,10 +40,13 @@ function kindOf(value: unknown): string {
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
     const keys = Object.keys(a);
-    return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+    return (
+      keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]))
+    );
   }
   return false;
 }
@@ -62,7 +65,12 @@ function childInfo(type: FieldType | undefined, key: string) {
   return fieldPatchInfo(type, key);
 }
 
-function diffMaps(original: JsonObject, modified: JsonObject, type: FieldType | undefined, opts: DiffOptions) {
+function diffMaps(
+  original: JsonObject,
+  modified: JsonObject,
+  type: FieldType | undefined,
+  opts: DiffOptions,
+) {
   const patch: JsonObject = {};
   const retainKeys: string[] = [];
   for (const [key, modifiedValue] of Object.entries(modified)) {
@@ -146,13 +154,16 @@ function diffLists(
     const orderSame =
       original.length === modified.length &&
       original.every(
-        (item, i) => scalarText(mergeKeyValue(item, mergeKey)) === scalarText(mergeKeyValue(modified[i], mergeKey)),
+        (item, i) =>
+          scalarText(mergeKeyValue(item, mergeKey)) === scalarText(mergeKeyValue(modified[i], mergeKey)),
       );
     const patchList = [...ordered, ...deletions];
     const wantsOrder =
       (!opts.ignoreChangesAndAdditions && (patchList.length > 0 || !orderSame)) ||
       (!opts.ignoreDeletions && patchList.length > 0);
-    const orderList = wantsOrder ? modified.map((item) => ({ [mergeKey]: mergeKeyValue(item, mergeKey) })) : [];
+    const orderList = wantsOrder
+      ? modified.map((item) => ({ [mergeKey]: mergeKeyValue(item, mergeKey) }))
+      : [];
     return { patchList, deleteList: [], orderList };
   }
   const { additions, deletions } = diffListsOfScalars(original, modified, opts);
@@ -190,7 +201,8 @@ function diffListsOfMaps(
   let i = 0;
   let j = 0;
   while (i < from.length || j < to.length) {
-    const order = i < from.length && j < to.length ? compareText(scalarText(from[i].key), scalarText(to[j].key)) : 0;
+    const order =
+      i < from.length && j < to.length ? compareText(scalarText(from[i].key), scalarText(to[j].key)) : 0;
     if (i < from.length && j < to.length && order === 0) {
       const sub = diffMaps(from[i].item, to[j].item, itemType, opts);
       if (Object.keys(sub).length > 0) patch.push({ ...sub, [mergeKey]: to[j].key });
@@ -261,21 +273,66 @@ function mergePatches(deletions: JsonObject, delta: JsonObject, type: FieldType 
       result[key] = mergePatches(existing, value, childType);
     } else if (Array.isArray(existing) && Array.isArray(value) && isMergeList(meta) && meta?.mergeKey) {
       const itemType = childType?.kind === 'array' ? childType.items : undefined;
-      const merged = [...existing];
-      for (const item of value) {
-        const key2 = scalarText(mergeKeyValue(item, meta.mergeKey));
-        const at = merged.findIndex(
-          (m) => isPlainObject(m) && Object.hasOwn(m, meta.mergeKey!) && scalarText(m[meta.mergeKey!]) === key2,
-        );
-        if (at >= 0) merged[at] = mergePatches(merged[at] as JsonObject, item as JsonObject, itemType);
-        else merged.push(item);
-      }
-      result[key] = merged;
+      result[key] = mergePatchLists(existing, value, meta.mergeKey, itemType);
     } else {
       result[key] = value;
     }
   }
   return result;
+}
+
+/**
+ * Two patch lists of one merge-keyed list, merged item by item and put in upstream's order: the
+ * delta's items in their order, the deletion side's items woven in where they stood, `$patch: delete`
+ * items last.
+ */
+function mergePatchLists(
+  deletions: unknown[],
+  delta: unknown[],
+  mergeKey: string,
+  itemType: FieldType | undefined,
+): unknown[] {
+  const keyOf = (item: unknown) =>
+    isPlainObject(item) && Object.hasOwn(item, mergeKey) ? scalarText(item[mergeKey]) : undefined;
+  const merged = [...deletions];
+  for (const item of delta) {
+    const at = merged.findIndex((m) => keyOf(m) === keyOf(item));
+    if (at >= 0) merged[at] = mergePatches(merged[at] as JsonObject, item as JsonObject, itemType);
+    else merged.push(item);
+  }
+  const deltaKeys = delta.map(keyOf);
+  const serverOrder = deletions.map(keyOf);
+  const identity = (item: unknown) => keyOf(item) ?? '';
+  const fromDelta = orderLike(
+    merged.filter((m) => deltaKeys.includes(keyOf(m))),
+    delta,
+    identity,
+  );
+  const others = merged.filter((m) => !deltaKeys.includes(keyOf(m)));
+  const isDelete = (m: unknown) => isPlainObject(m) && m.$patch === 'delete';
+  const fromDeletions = [
+    ...orderLike(
+      others.filter((m) => !isDelete(m)),
+      deletions,
+      identity,
+    ),
+    ...others.filter(isDelete),
+  ];
+  // Weave the deletion side into the delta's order where both know an item's place.
+  const woven: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < fromDeletions.length || j < fromDelta.length) {
+    if (i >= fromDeletions.length) woven.push(fromDelta[j++]);
+    else if (j >= fromDelta.length) woven.push(fromDeletions[i++]);
+    else {
+      const left = serverOrder.indexOf(keyOf(fromDeletions[i]));
+      const right = serverOrder.indexOf(keyOf(fromDelta[j]));
+      if (left >= 0 && right >= 0 && left < right) woven.push(fromDeletions[i++]);
+      else woven.push(fromDelta[j++]);
+    }
+  }
+  return woven;
 }
 
 function checkPreconditions(patch: JsonObject): void {
@@ -381,7 +438,10 @@ export function withLastApplied(manifest: JsonObject): JsonObject {
   delete annotations[LAST_APPLIED_ANNOTATION];
   const bare = { ...manifest, metadata: { ...metadata, annotations } };
   const text = `${goJson(bare)}\n`;
-  return { ...manifest, metadata: { ...metadata, annotations: { ...annotations, [LAST_APPLIED_ANNOTATION]: text } } };
+  return {
+    ...manifest,
+    metadata: { ...metadata, annotations: { ...annotations, [LAST_APPLIED_ANNOTATION]: text } },
+  };
 }
 
 /** The configuration the last apply stored on a live object, if any (unparsable counts as none). */

@@ -90,7 +90,8 @@ export function parseVerbArgs<O extends Options>(
   } catch (err) {
     const e = err as Error & { code?: string };
     const flag = /'([^']+)'/.exec(e.message)?.[1];
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown flag: ${flag ?? e.message}`);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(`unknown flag: ${flag ?? e.message}`);
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE')
       throw new UsageError(`flag needs an argument or takes none: ${flag ?? e.message}`);
     throw new UsageError(e.message.split('\n')[0]);
@@ -100,6 +101,18 @@ export function parseVerbArgs<O extends Options>(
     process.exit(0);
   }
   return { values: parsed.values, positionals: parsed.positionals } as never;
+}
+
+/**
+ * kubectl's boolean flags also take `--flag=true|false`, which `parseArgs` does not: rewrites them to
+ * `--flag` and `--no-flag` (declare `no-<flag>` as a boolean option to read the second).
+ */
+export function normalizeBooleanFlags(argv: readonly string[], flags: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const m = /^--([^=]+)=(true|false)$/.exec(arg);
+    if (!m || !flags.includes(m[1])) return arg;
+    return m[2] === 'true' ? `--${m[1]}` : `--no-${m[1]}`;
+  });
 }
 
 export function contextNamespace(kubeConfig: KubeConfig): string {
@@ -170,7 +183,8 @@ export function parseDuration(text: string | undefined, flag: string): number | 
   let rest = text;
   while (rest) {
     const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (!m) throw new UsageError(`invalid argument "${text}" for "${flag}" flag: time: invalid duration "${text}"`);
+    if (!m)
+      throw new UsageError(`invalid argument "${text}" for "${flag}" flag: time: invalid duration "${text}"`);
     total += Number(m[1]) * units[m[2]];
     rest = rest.slice(m[0].length);
   }
