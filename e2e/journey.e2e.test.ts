@@ -44,14 +44,31 @@ async function kOk(args: string[], timeoutMs?: number): Promise<string> {
   return result.stdout;
 }
 
+/** The kubicle CLI's own verbs, against the same cluster. */
+async function kubicleOk(args: string[]): Promise<string> {
+  const result = await kubicleOnce(args, { KUBECONFIG: kubeconfig });
+  if (result.code !== 0) throw new Error(`kubicle ${args.join(' ')} failed: ${result.output}`);
+  return result.output;
+}
+
 async function getJson<T>(args: string[]): Promise<T> {
   return JSON.parse(await kOk([...args, '-o', 'json'])) as T;
+}
+
+interface ContainerStatusJson {
+  restartCount: number;
+  state?: { waiting?: { reason?: string }; running?: { startedAt?: string } };
+  lastState?: { terminated?: { reason?: string; exitCode?: number } };
 }
 
 interface PodJson {
   metadata: { name: string; uid: string; deletionTimestamp?: string; labels?: Record<string, string> };
   spec: { nodeName?: string; containers: { image: string }[] };
-  status: { phase?: string; conditions?: { type: string; status: string }[] };
+  status: {
+    phase?: string;
+    conditions?: { type: string; status: string; lastTransitionTime?: string }[];
+    containerStatuses?: ContainerStatusJson[];
+  };
 }
 
 async function webPods(): Promise<PodJson[]> {
@@ -66,7 +83,8 @@ const isReady = (p: PodJson) =>
 /** One request on a fresh connection; resolves to the body, rejects on any failure. */
 function fetchText(url: string, timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: false, timeout: timeoutMs }, (res) => {
+    // CGI pages end their header lines with a bare LF, which browsers and curl take too.
+    const req = http.get(url, { agent: false, timeout: timeoutMs, insecureHTTPParser: true }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString('utf8')));
       res.on('end', () =>
@@ -407,7 +425,7 @@ describeIfReady('the journey: up, deploy, serve, scale, roll out, delete, down',
   it('scales to 5 and back to 2, and the service follows', async () => {
     await kOk(['scale', 'deployment/web', '--replicas=5']);
     await waitForWebPods(5);
-    await kOk(['scale', 'deployment/web', '--replicas=2']);
+    expect(await kubicleOk(['scale', 'deployment/web', '--replicas=2'])).toBe('deployment.apps/web scaled\n');
     const pods = await waitForWebPods(2);
     const names = new Set(pods.map((p) => `hello from ${p.metadata.name}`));
     await waitFor(
@@ -426,8 +444,10 @@ describeIfReady('the journey: up, deploy, serve, scale, roll out, delete, down',
     await kOk(['set', 'image', 'deployment/web', 'httpd=kubicle/busybox:latest']);
     await kOk(['rollout', 'status', 'deployment/web', '--timeout=120s'], 130_000);
     await waitForWebPods(3, 'kubicle/busybox:latest');
-    await kOk(['rollout', 'undo', 'deployment/web']);
-    await kOk(['rollout', 'status', 'deployment/web', '--timeout=120s'], 130_000);
+    expect(await kubicleOk(['rollout', 'undo', 'deployment/web'])).toBe('deployment.apps/web rolled back\n');
+    expect(await kubicleOk(['rollout', 'status', 'deployment/web', '--timeout=120s'])).toContain(
+      'deployment "web" successfully rolled out',
+    );
     await waitForWebPods(3, 'busybox:latest');
     const { ok, failed } = await traffic.stop();
     expect(failed).toEqual([]);
@@ -435,7 +455,9 @@ describeIfReady('the journey: up, deploy, serve, scale, roll out, delete, down',
   });
 
   it('deletes everything and leaves no container and no rule behind', async () => {
-    await kOk(['delete', '-f', WEB_MANIFEST, '--wait=true'], 120_000);
+    expect(await kubicleOk(['delete', '-f', WEB_MANIFEST])).toBe(
+      'deployment.apps "web" deleted\nservice "web" deleted\n',
+    );
     await waitFor(async () => (await webPods()).length === 0, { timeoutMs: 60_000, what: 'the pods to go' });
     await waitFor(async () => (await nodeContainers()).length === 0, {
       timeoutMs: 30_000,
@@ -490,5 +512,63 @@ describeIfReady('a cluster killed mid-rollout', () => {
       status: { replicas: number; updatedReplicas: number; readyReplicas: number };
     }>(['get', 'deployment', 'web']);
     expect(deployment.status).toMatchObject({ replicas: 3, updatedReplicas: 3, readyReplicas: 3 });
+  });
+
+  it('runs the example manifests as their comments describe', async () => {
+    const applied = await kubicleOk(['apply', '-f', path.resolve('manifests')]);
+    // The image set by hand above goes back to the manifest's; the Service is as applied.
+    expect(applied).toContain('deployment.apps/web configured');
+    expect(applied).toContain('service/web unchanged');
+    expect(applied).toContain('deployment.apps/frontend created');
+    expect(applied).toContain('pod/crashloop created');
+
+    // The front end reaches the back end by its Service's DNS name.
+    await waitFor(
+      async () =>
+        /^frontend frontend-\S+ → backend api-/.test(await fetchText(`http://127.0.0.1:30081/cgi-bin/index`)),
+      {
+        timeoutMs: 60_000,
+        what: 'the front end to answer with a back end',
+      },
+    );
+    // The ConfigMap and Secret arrive as an environment variable and files.
+    const page = await waitFor(() => fetchText('http://127.0.0.1:30082/cgi-bin/index').catch(() => ''), {
+      timeoutMs: 60_000,
+      what: 'the config app to answer',
+    });
+    expect(page).toContain('greeting: Hello from a ConfigMap');
+    expect(page).toContain('colour = blue');
+    expect(page).toContain('password length: 6');
+
+    // The crash-looping pod shows its failure the way upstream does.
+    const crashed = await waitFor(
+      async () => {
+        const pod = await getJson<{ status: { containerStatuses?: ContainerStatusJson[] } }>([
+          'get',
+          'pod',
+          'crashloop',
+        ]);
+        const status = pod.status.containerStatuses?.[0];
+        return status?.state?.waiting?.reason === 'CrashLoopBackOff' ? status : undefined;
+      },
+      { timeoutMs: 60_000, what: 'CrashLoopBackOff' },
+    );
+    expect(crashed.restartCount).toBeGreaterThanOrEqual(1);
+    expect(crashed.lastState?.terminated).toMatchObject({ reason: 'Error', exitCode: 3 });
+    expect(await kubicleOk(['logs', 'crashloop', '--previous'])).toContain('cannot reach the database');
+
+    // The probes app turns Ready only once its readiness file exists, 10 s after it starts.
+    const probed = await waitFor(
+      async () => {
+        const pods = (await getJson<{ items: PodJson[] }>(['get', 'pods', '-l', 'app=probes'])).items;
+        return pods.length === 2 && pods.every(isReady) ? pods : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the probes app to turn Ready' },
+    );
+    for (const pod of probed) {
+      const started = Date.parse(pod.status.containerStatuses![0].state!.running!.startedAt!);
+      const ready = Date.parse(pod.status.conditions!.find((c) => c.type === 'Ready')!.lastTransitionTime!);
+      expect(ready - started).toBeGreaterThanOrEqual(9_000);
+    }
   });
 });
