@@ -151,6 +151,22 @@ describe('runHandler', () => {
     });
   });
 
+  it('passes an httpGet whose server ends header lines with a bare LF, as CGI scripts do', async () => {
+    const lax = net.createServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.0 200 OK\nContent-Type: text/plain\n\nok\n'));
+    });
+    await new Promise<void>((resolve) => lax.listen(0, '127.0.0.1', resolve));
+    const target = { runtime, containerId: 'x', container, podIP: '127.0.0.1' };
+    const laxPort = (lax.address() as AddressInfo).port;
+    try {
+      expect(await runHandler({ httpGet: { port: laxPort } }, target, 1_000)).toMatchObject({
+        result: 'Success',
+      });
+    } finally {
+      lax.close();
+    }
+  });
+
   it('fails an httpGet and a tcpSocket probe on a refused connection', async () => {
     const closed = await new Promise<number>((resolve) => {
       const s = net.createServer().listen(0, '127.0.0.1', () => {

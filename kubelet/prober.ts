@@ -209,7 +209,13 @@ function httpProbe(url: string, headers: Record<string, string>, timeoutMs: numb
     const get = url.startsWith('https:') ? https.get : http.get;
     const req = get(
       url,
-      { headers: { 'User-Agent': 'kube-probe/1.32', Accept: '*/*', ...headers }, rejectUnauthorized: false },
+      {
+        headers: { 'User-Agent': 'kube-probe/1.32', Accept: '*/*', ...headers },
+        rejectUnauthorized: false,
+        // Upstream's Go client takes bare-LF header lines (as CGI scripts often write them), and so
+        // must a probe: a page a browser shows fine is not unhealthy.
+        insecureHTTPParser: true,
+      },
       (res) => {
         const status = res.statusCode ?? 0;
         let body = '';
