@@ -5,6 +5,7 @@
  * ends every watch cleanly (so informers re-watch instead of failing) and then stops listening.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
@@ -21,6 +22,7 @@ import { resourceHandler } from './http/resource-handlers.js';
 import type { HandlerDeps } from './http/resource-handlers.js';
 import { discoveryRouter } from './http/discovery-routes.js';
 import { bodyReader } from './http/body-reader.js';
+import { tokenAuthentication } from './http/token-authentication.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { EtcdCompactor } from './storage/etcd-compactor.js';
 import { NamespaceLifecycle } from './rest/namespace-lifecycle.js';
@@ -37,6 +39,10 @@ export interface ApiServerConfig {
   bookmarkIntervalMs: number;
   /** Bodies over this size get 413. */
   maxBodyBytes: number;
+  /** Bearer tokens a client must present (see token-authentication.ts); none: no authentication. */
+  tokens?: readonly string[];
+  /** Serve HTTPS with this certificate and key (PEM); plain HTTP without. */
+  tls?: { cert: string; key: string };
   log: (line: string) => void;
 }
 
@@ -141,6 +147,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(tokenAuthentication(config.tokens));
   app.use(bodyReader(config.maxBodyBytes));
   // Resource URLs are nearly all the traffic and no other route claims them: they are matched first,
   // so a request does not walk the discovery routes on its way.
@@ -163,7 +170,9 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   );
   app.use(errorMiddleware(config.log));
 
-  const server = http.createServer(app);
+  const server = config.tls
+    ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app)
+    : http.createServer(app);
   // Watches are long-lived; Node's default request timeouts would cut them.
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
@@ -196,7 +205,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
 
   const host = config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress;
   return {
-    url: `http://${host}:${boundPort}`,
+    url: `${config.tls ? 'https' : 'http'}://${host}:${boundPort}`,
     port: boundPort,
     storage,
     async close() {

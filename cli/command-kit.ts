@@ -73,14 +73,19 @@ export function kubeconfigFile(flag: string | undefined): string {
 }
 
 /**
- * The cluster a component command talks to: `--server URL` (plain HTTP or unverified TLS), else
- * `--kubeconfig FILE`, else $KUBECONFIG, else the kubeconfig `kubicle up` writes.
+ * The cluster a component command talks to: `--server URL` (plain HTTP or unverified TLS, with the
+ * cluster's `--token`), else `--kubeconfig FILE`, else $KUBECONFIG, else the kubeconfig `kubicle up`
+ * writes.
  */
-export function loadClusterConfig(kubeconfig: string | undefined, server: string | undefined): KubeConfig {
+export function loadClusterConfig(
+  kubeconfig: string | undefined,
+  server: string | undefined,
+  token?: string,
+): KubeConfig {
   const kc = newKubeConfig();
   if (server) {
     if (!/^https?:\/\//.test(server)) fail(`--server must be an http:// or https:// URL, got ${server}`);
-    kc.loadFromString(kubeconfigYaml(server));
+    kc.loadFromString(kubeconfigYaml(server, 'kubicle', { token }));
     return kc;
   }
   const file = kubeconfigFile(kubeconfig);

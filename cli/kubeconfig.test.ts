@@ -9,10 +9,21 @@ describe('kubeconfig', () => {
       server: 'http://127.0.0.1:6443',
       'insecure-skip-tls-verify': true,
     });
+    expect(config.users[0].user).toEqual({});
   });
 
-  it('does not skip verification for https servers', () => {
-    const config = parse(kubeconfigYaml('https://10.0.0.1:6443'));
-    expect(config.clusters[0].cluster['insecure-skip-tls-verify']).toBeUndefined();
+  it('trusts the cluster CA and carries the token when it has them', () => {
+    const caCert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const config = parse(kubeconfigYaml('https://10.0.0.1:6443', 'kubicle', { caCert, token: 't0ken' }));
+    expect(config.clusters[0].cluster).toEqual({
+      server: 'https://10.0.0.1:6443',
+      'certificate-authority-data': Buffer.from(caCert).toString('base64'),
+    });
+    expect(config.users[0].user).toEqual({ token: 't0ken' });
+  });
+
+  it('does not verify an https server whose CA it was not given (an agent joining by token)', () => {
+    const config = parse(kubeconfigYaml('https://10.0.0.1:6443', 'kubicle', { token: 't0ken' }));
+    expect(config.clusters[0].cluster['insecure-skip-tls-verify']).toBe(true);
   });
 });

@@ -4,6 +4,7 @@
  * on the same data dir finds every object again. `server` runs against existing etcd.
  */
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,20 @@ function portOpen(port: number): Promise<boolean> {
 }
 
 const kubectlPath = kubectlBinaries([])[0]?.path;
+
+/** A GET that trusts only `ca`, so it also proves the server's certificate chains to it. */
+function httpsGet(url: string, ca: string, bearer?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = bearer ? { Authorization: `Bearer ${bearer}` } : {};
+    https
+      .get(url, { ca, headers }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
 let dir: string;
 const running: Running[] = [];
 
@@ -69,6 +84,21 @@ describe('kubicle up', () => {
     });
     const kubeconfig = path.join(dataDir, 'kubeconfig');
     expect(first.output()).toContain(kubeconfig);
+
+    // The server speaks TLS with a certificate of the cluster's CA, and only clients with the
+    // cluster's token get in; health and version are open to all, as upstream.
+    const token = fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
+    const ca = fs.readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
+    expect(first.output()).toContain(`kubicle agent --server https://127.0.0.1:${port} --token`);
+    const get = (urlPath: string, bearer?: string) =>
+      httpsGet(`https://127.0.0.1:${port}${urlPath}`, ca, bearer);
+    const anonymous = await get('/api/v1/namespaces');
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    expect((await get('/api/v1/namespaces', `${token}x`)).status).toBe(401);
+    expect((await get('/healthz')).status).toBe(200);
+    expect((await get('/version')).status).toBe(200);
+    expect((await get('/api/v1/namespaces', token)).status).toBe(200);
 
     // client-node accepts the kubeconfig as written (plain HTTP needs insecure-skip-tls-verify).
     const kc = new k8s.KubeConfig();

@@ -24,6 +24,7 @@ Options:
   --kubeconfig FILE       kubeconfig of the API server (default: $KUBECONFIG, else
                           ${path.join(defaultDataDir(), 'kubeconfig')})
   --server URL            the API server's URL instead of a kubeconfig (plain HTTP or insecure TLS)
+  --token TOKEN           the cluster's token, with --server
   --controllers LIST      comma-separated controllers to run: names, '*' for all (default),
                           '-name' to leave one out; known: ${BUILTIN_CONTROLLERS.map((c) => c.name).join(', ')}
   --leader-elect          only act while holding the Lease kube-system/kube-controller-manager
@@ -36,6 +37,7 @@ async function run(argv: string[]): Promise<void> {
     options: {
       kubeconfig: { type: 'string' },
       server: { type: 'string' },
+      token: { type: 'string' },
       controllers: { type: 'string' },
       'leader-elect': { type: 'boolean' },
       'concurrent-syncs': { type: 'string' },
@@ -60,7 +62,7 @@ async function run(argv: string[]): Promise<void> {
   const identity = `${os.hostname()}_${randomUUID()}`;
   const stop = new AbortController();
   const done = startControllerManager({
-    kubeConfig: loadClusterConfig(values.kubeconfig, values.server),
+    kubeConfig: loadClusterConfig(values.kubeconfig, values.server, values.token),
     signal: stop.signal,
     controllers,
     leaderElect: values['leader-elect'] ?? false,

@@ -5,13 +5,12 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { startClusterDns } from '../../proxy/dns/cluster-dns.js';
 import { DEFAULT_DNS_CLUSTER_IP } from '../../proxy/dns/dns-service.js';
 import { cleanupProxyRules, startProxy } from '../../proxy/proxy-server.js';
 import type { ProxyMode } from '../../proxy/proxy-server.js';
 import type { IptablesBackendChoice } from '../../proxy/iptables-backend.js';
-import { defaultDataDir, fail, onShutdown, portOf } from '../command-kit.js';
+import { defaultDataDir, fail, loadClusterConfig, onShutdown, portOf } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
 
 const USAGE = `Usage: kubicle proxy [options]
@@ -22,6 +21,7 @@ IPs reach their ready endpoints. Runs until interrupted; the rules stay in place
 Options:
   --kubeconfig FILE        kubeconfig of the cluster (default: $KUBECONFIG, else ${path.join(defaultDataDir(), 'kubeconfig')})
   --server URL             API server URL, instead of a kubeconfig (plain HTTP or TLS without verification)
+  --token TOKEN            the cluster's token, with --server
   --node-name NAME         this node's name (default: the host name)
   --node-ip IP[,IP...]     addresses NodePorts answer on (default: the Node's InternalIPs)
   --mode MODE              iptables, userspace or auto (default: auto: iptables when usable)
@@ -45,6 +45,7 @@ async function run(argv: string[]): Promise<void> {
     options: {
       kubeconfig: { type: 'string' },
       server: { type: 'string' },
+      token: { type: 'string' },
       'node-name': { type: 'string' },
       'node-ip': { type: 'string' },
       mode: { type: 'string' },
@@ -71,7 +72,7 @@ async function run(argv: string[]): Promise<void> {
   const backend = values['iptables-backend'] ?? 'auto';
   if (!BACKENDS.includes(backend)) fail(`--iptables-backend must be one of ${BACKENDS.join(', ')}`);
 
-  const kubeConfig = loadKubeConfig(values.kubeconfig, values.server);
+  const kubeConfig = loadClusterConfig(values.kubeconfig, values.server, values.token);
   const controller = new AbortController();
   const stopped: Promise<void>[] = [];
   onShutdown(async () => {
@@ -112,26 +113,6 @@ async function run(argv: string[]): Promise<void> {
   console.log(
     `Kubicle proxy is running in ${proxy.mode} mode${proxy.iptablesBackend ? ` (${proxy.iptablesBackend} iptables)` : ''}`,
   );
-}
-
-function loadKubeConfig(file: string | undefined, server: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (server) {
-    kubeConfig.loadFromOptions({
-      clusters: [{ name: 'cluster', server, skipTLSVerify: true }],
-      users: [{ name: 'proxy' }],
-      contexts: [{ name: 'proxy', cluster: 'cluster', user: 'proxy' }],
-      currentContext: 'proxy',
-    });
-    return kubeConfig;
-  }
-  const source = file ?? process.env.KUBECONFIG ?? path.join(defaultDataDir(), 'kubeconfig');
-  try {
-    kubeConfig.loadFromFile(source);
-  } catch (err) {
-    fail(`cannot read the kubeconfig ${source}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return kubeConfig;
 }
 
 function milliseconds(value: string | undefined, flag: string): number | undefined {

@@ -18,6 +18,7 @@ Options:
   --kubeconfig FILE       kubeconfig of the API server (default: $KUBECONFIG, else
                           ${path.join(defaultDataDir(), 'kubeconfig')})
   --server URL            the API server's URL instead of a kubeconfig (plain HTTP or insecure TLS)
+  --token TOKEN           the cluster's token, with --server
   --strategy NAME         spread (default): least allocated nodes first, replicas apart;
                           binpack: fill the most allocated nodes first
   --scheduler-name NAME   schedule pods whose spec.schedulerName is NAME (default: default-scheduler)
@@ -32,6 +33,7 @@ async function run(argv: string[]): Promise<void> {
     options: {
       kubeconfig: { type: 'string' },
       server: { type: 'string' },
+      token: { type: 'string' },
       strategy: { type: 'string' },
       'scheduler-name': { type: 'string' },
       'leader-elect': { type: 'boolean' },
@@ -47,7 +49,7 @@ async function run(argv: string[]): Promise<void> {
   }
   const controller = new AbortController();
   const scheduler = await startScheduler({
-    kubeConfig: loadClusterConfig(values.kubeconfig, values.server),
+    kubeConfig: loadClusterConfig(values.kubeconfig, values.server, values.token),
     signal: controller.signal,
     strategy: strategy as Strategy,
     schedulerName: values['scheduler-name'],

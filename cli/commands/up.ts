@@ -36,6 +36,9 @@ import type { Command } from '../command-kit.js';
 import { startEtcd } from '../etcd-process.js';
 import type { EtcdProcess } from '../etcd-process.js';
 import { writeKubeconfig } from '../kubeconfig.js';
+import { clusterTokenFile, ensureClusterToken } from '../cluster-token.js';
+import { ensureServingCertificate, servingNames } from '../pki.js';
+import type { ServingCertificate } from '../pki.js';
 import { StepReporter } from '../step-reporter.js';
 import { processAlive, readUpState, writeUpState } from '../up-state.js';
 
@@ -49,7 +52,8 @@ the controller manager, the scheduler, and for this host the kubelet (on Docker)
 (iptables) and the cluster DNS. Writes DIR/kubeconfig and runs until interrupted (Ctrl-C).
 
 Stopping leaves pods running and their Service rules in place; 'up' again on the same DIR resumes the
-same cluster, 'kubicle down' removes them.
+same cluster, 'kubicle down' removes them. Clients present the cluster's token (DIR/token), which the
+kubeconfig carries; 'kubicle agent --server URL --token TOKEN' joins another host.
 
 Options:
   --data-dir DIR          where etcd data, the kubeconfig and pod volumes live
@@ -147,18 +151,31 @@ async function run(argv: string[]): Promise<void> {
     etcdServers = [etcd.url];
   }
 
-  // 2. The API server; everything after it is one of its clients, through the kubeconfig.
+  // 2. The API server; everything after it is one of its clients, through the kubeconfig, which
+  // carries the cluster's token.
+  const token = ensureClusterToken(dataDir);
+  let pki: ServingCertificate;
+  try {
+    pki = await progress.step('certificates', async () =>
+      ensureServingCertificate(
+        path.join(dataDir, 'pki'),
+        servingNames(values['bind-address'], values['node-ip']),
+      ),
+    );
+  } catch (err) {
+    return stopAfterFailure(err instanceof Error ? err.message : String(err));
+  }
   try {
     server = await progress.step(
       'API server',
-      () => startApiServer(apiServerConfig(values, etcdServers, port)),
+      () => startApiServer({ ...apiServerConfig(values, etcdServers, port), tokens: [token], tls: pki }),
       (started) => started.url,
     );
   } catch (err) {
     return stopAfterFailure(describeStartError(err, port));
   }
   const kubeconfigFile = path.join(dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfigFile, server.url);
+  writeKubeconfig(kubeconfigFile, server.url, { token, caCert: pki.caCert });
   const kubeConfig = loadClusterConfig(kubeconfigFile, undefined);
   // A fixed identity lets a restarted up take its own Leases back at once instead of waiting for them
   // to expire.
@@ -292,7 +309,9 @@ async function run(argv: string[]): Promise<void> {
   });
   console.log(
     `Kubicle is ready: API server ${server.url}, kubeconfig ${kubeconfigFile}\n` +
-      `  export KUBECONFIG=${kubeconfigFile}; kubectl get nodes    (or: kubicle get nodes)`,
+      `  export KUBECONFIG=${kubeconfigFile}; kubectl get nodes    (or: kubicle get nodes)\n` +
+      `  another host joins with: kubicle agent --server ${server.url} --token $(cat ${clusterTokenFile(dataDir)})` +
+      (server.url.includes('127.0.0.1') ? ' (start up with --bind-address 0.0.0.0 for that)' : ''),
   );
 }
 

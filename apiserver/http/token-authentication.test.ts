@@ -1,0 +1,33 @@
+import { bearerTokenMatches, isPublicPath, tokenDigests } from './token-authentication.js';
+
+describe('bearerTokenMatches', () => {
+  const tokens = tokenDigests(['s3cret-token', 'second']);
+  it.each([
+    ['the token', 'Bearer s3cret-token', true],
+    ['another configured token', 'Bearer second', true],
+    ['a lower-case scheme', 'bearer s3cret-token', true],
+    ['a wrong token', 'Bearer s3cret-tokem', false],
+    ['a prefix of the token', 'Bearer s3cret', false],
+    ['no header', undefined, false],
+    ['basic auth', 'Basic czNjcmV0LXRva2Vu', false],
+    ['an empty bearer', 'Bearer ', false],
+  ])('%s → %p', (_name, header, expected) => {
+    expect(bearerTokenMatches(header, tokens)).toBe(expected);
+  });
+});
+
+describe('isPublicPath', () => {
+  it.each([
+    ['/healthz', true],
+    ['/livez', true],
+    ['/readyz', true],
+    ['/readyz/etcd', true],
+    ['/version', true],
+    ['/api', false],
+    ['/api/v1/namespaces/default/pods', false],
+    ['/openapi/v3', false],
+    ['/versions', false],
+  ])('%s → %p', (path, expected) => {
+    expect(isPublicPath(path)).toBe(expected);
+  });
+});
