@@ -103,7 +103,10 @@ function openssl(args: string[]): void {
     execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: Buffer };
-    if (e.code === 'ENOENT') throw new Error('openssl is not installed: install the Debian package openssl');
-    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString('utf8').trim() ?? e.message}`);
+    if (e.code === 'ENOENT')
+      throw new Error('openssl is not installed: install the Debian package openssl', { cause: err });
+    throw new Error(`openssl ${args[0]} failed: ${e.stderr?.toString('utf8').trim() ?? e.message}`, {
+      cause: err,
+    });
   }
 }
