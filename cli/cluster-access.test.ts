@@ -118,7 +118,9 @@ describe('StaticClusterAccess', () => {
     const theirs: https.RequestOptions = {};
     await access.applyToHTTPSOptions(ours);
     await reference.applyToHTTPSOptions(theirs);
-    expect(ours).toEqual(theirs);
+    // client-node also builds an agent for its own fetch-based clients; the ApiClient builds its own.
+    const { agent: _agent, ...theirOptions } = theirs;
+    expect(ours).toEqual(theirOptions);
     expect(access.getCurrentCluster().server).toBe(reference.getCurrentCluster()?.server);
   });
 });

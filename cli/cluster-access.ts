@@ -15,6 +15,7 @@
  * - File paths are taken relative to the kubeconfig's directory, as client-node resolves them.
  */
 import fs from 'node:fs';
+import type http from 'node:http';
 import type https from 'node:https';
 import path from 'node:path';
 import { parse } from 'yaml';
@@ -131,8 +132,9 @@ export class StaticClusterAccess implements ClusterAccess {
     if (c.ca) options.ca = bytesOf(c.ca);
     if (c.cert) options.cert = bytesOf(c.cert);
     if (c.key) options.key = bytesOf(c.key);
-    options.headers ??= {};
-    if (c.token) options.headers.Authorization = `Bearer ${c.token}`;
+    const headers = (options.headers ?? {}) as http.OutgoingHttpHeaders;
+    if (c.token) headers.Authorization = `Bearer ${c.token}`;
+    options.headers = headers;
     if (c.username) options.auth = `${c.username}:${c.password ?? ''}`;
   }
 }

@@ -16,16 +16,18 @@
  *   ConfigMap or Secret a pod uses wakes that pod's serial worker (pod-workers.ts), which runs
  *   PodSyncer: syncPod for live pods, terminatePod for pods being deleted, cleanupPod for pods the
  *   API no longer has. So containers killed or removed behind the kubelet's back are replaced.
+ *   The one change that wakes nothing is the watch echoing the kubelet's own status write, when the
+ *   sync that wrote it left nothing to do. (Upstream goes further: a change of status alone only
+ *   "reconciles", and syncs just when the Ready condition disagrees with the containers.)
  * - On start, everything the runtime holds for this node is synced like that: containers of pods
  *   that still exist are adopted as they are (no restart, no duplicate), the rest are removed.
  * - Container logs are served on `port` (see log-server.ts), which the API server's pods/log reaches.
  */
 import fs from 'node:fs';
 import type http from 'node:http';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../apiserver/api-object.js';
 import { clientFor } from '../machinery/api-client.js';
-import type { ApiClient } from '../machinery/api-client.js';
+import type { ApiClient, ClusterAccess } from '../machinery/api-client.js';
 import { isNotFound } from '../machinery/api-status-error.js';
 import { realClock } from '../machinery/clock.js';
 import type { Clock } from '../machinery/clock.js';
@@ -47,6 +49,7 @@ import {
   allocatableOf,
   buildNode,
   buildNodeStatus,
+  jsonEqual,
   machineCapacity,
   nodeStatusChanged,
 } from './node-status.js';
@@ -61,7 +64,8 @@ import type { ContainerRuntime } from './runtime/runtime.js';
 import { VolumeManager } from './volume-manager.js';
 
 export interface KubeletConfig {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig, or what `loadClusterAccess` reads without it. */
+  kubeConfig: ClusterAccess;
   nodeName: string;
   /** Where pod volumes live. */
   dataDir: string;
@@ -100,6 +104,8 @@ export interface RunningKubelet {
 const UID_INDEX = 'uid';
 const HOUSEKEEPING_INTERVAL_MS = 2_000;
 const RUNTIME_PING_TIMEOUT_MS = 5_000;
+/** How long stopping waits for the pod syncs in flight before leaving them to the next start. */
+const SHUTDOWN_WAIT_MS = 2_000;
 
 /** Whether the pod reads that ConfigMap or Secret, through a volume or its environment. */
 export function podUsesObject(pod: Pod, kind: 'ConfigMap' | 'Secret', name: string): boolean {
@@ -125,6 +131,15 @@ export function podUsesObject(pod: Pod, kind: 'ConfigMap' | 'Secret', name: stri
     }
   }
   return false;
+}
+
+/** Whether two versions of an object differ in their status alone (and the bookkeeping a write changes). */
+export function onlyStatusChanged(old: KubeObject, cur: KubeObject): boolean {
+  const rest = ({ status: _status, metadata, ...obj }: KubeObject) => {
+    const { resourceVersion: _rv, managedFields: _fields, ...meta } = metadata;
+    return { ...obj, metadata: meta };
+  };
+  return jsonEqual(rest(old), rest(cur));
 }
 
 function describeNode(
@@ -425,7 +440,19 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
     lastKnown.set(uid, pod);
     workers.update(uid, pod);
   };
-  pods.addEventHandler({ onAdd: podChanged, onUpdate: (_old, obj) => podChanged(obj), onDelete: podChanged });
+  pods.addEventHandler({
+    onAdd: podChanged,
+    onUpdate: (old, obj) => {
+      // The echo of this kubelet's own status write: the sync that wrote it has nothing left to do,
+      // and another one would only hold up a probe result or a change queued behind it.
+      if (onlyStatusChanged(old, obj) && syncer.holdsOwnSettledStatus(obj as Pod)) {
+        lastKnown.set(obj.metadata.uid ?? '', obj as Pod);
+        return;
+      }
+      podChanged(obj);
+    },
+    onDelete: podChanged,
+  });
   for (const [informer, kind] of [
     [configMaps, 'ConfigMap'],
     [secrets, 'Secret'],
@@ -462,7 +489,11 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
     await Promise.all([...loops, ...informerRuns]);
     workers.stop();
     probes.stop();
-    await workers.idle();
+    // A sync in flight may be waiting out a preStop hook or a grace period of many seconds; stopping
+    // must not wait for it, since every step is resumed from the runtime's state on the next start.
+    const waited = new AbortController();
+    await Promise.race([workers.idle(), clock.sleep(SHUTDOWN_WAIT_MS, waited.signal)]);
+    waited.abort();
     const closed = new Promise<void>((resolve) => logServer.close(() => resolve()));
     // Followed log streams would otherwise hold the server open for as long as their containers run.
     logServer.closeAllConnections();

@@ -130,6 +130,30 @@ describe('PodSyncer.syncPod', () => {
     expect(h.patches).toHaveLength(writes);
   });
 
+  it('recognises its own status coming back from a sync that left nothing to do, and no other', async () => {
+    const h = harness(makePod());
+    expect(h.syncer.holdsOwnSettledStatus(h.pod())).toBe(false);
+    await h.sync();
+    const echo = h.pod();
+    expect(h.syncer.holdsOwnSettledStatus(echo)).toBe(true);
+    const changed = structuredClone(echo);
+    changed.status!.conditions!.find((c) => c.type === 'Ready')!.status = 'False';
+    expect(h.syncer.holdsOwnSettledStatus(changed)).toBe(false);
+    expect(h.syncer.holdsOwnSettledStatus({ ...echo, status: undefined })).toBe(false);
+  });
+
+  it('does not count a status as settled when a container exited during the sync that wrote it', async () => {
+    const h = harness(makePod());
+    const start = h.runtime.startContainer.bind(h.runtime);
+    h.runtime.startContainer = async (id: string) => {
+      await start(id);
+      if ((await h.runtime.inspectContainer(id))?.name === 'app') h.runtime.exitContainer(id, 3);
+    };
+    await h.sync();
+    expect(h.pod().status?.containerStatuses?.[0].state?.terminated).toMatchObject({ exitCode: 3 });
+    expect(h.syncer.holdsOwnSettledStatus(h.pod())).toBe(false);
+  });
+
   it('runs init containers one at a time, in order, before the app containers', async () => {
     const h = harness(makePod({ initContainers: ['first', 'second'], containers: ['app'] }));
     await h.sync();

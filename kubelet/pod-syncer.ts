@@ -26,6 +26,7 @@ import type { DnsSettings } from './container-config.js';
 import { ContainerConfigError, makeEnvironmentVariables } from './container-env.js';
 import { decideImagePull, recordImagePullFailure } from './image-pull.js';
 import { mergePatchDiff } from './merge-patch-diff.js';
+import { jsonEqual } from './node-status.js';
 import { computePodActions, containerHash, nextRestartCount } from './pod-actions.js';
 import { computePodStatus } from './pod-status.js';
 import type { StartFailure } from './pod-status.js';
@@ -130,6 +131,8 @@ export function terminationGracePeriod(pod: Pod): number {
 export class PodSyncer {
   private readonly startFailures = new Map<string, Map<string, StartFailure>>();
   private readonly written = new Map<string, Written>();
+  /** The last status each pod was sent, and whether the sync that sent it left nothing to do. */
+  private readonly sent = new Map<string, { status: PodStatus; settled: boolean }>();
 
   constructor(private readonly deps: PodSyncerDeps) {}
 
@@ -201,7 +204,16 @@ export class PodSyncer {
     status = await this.pruneDeadContainers(status);
     this.deps.observed?.(ref.uid, status);
     probes.syncPod(pod, status);
-    await this.writeStatus(pod, status, false);
+    // A container may have exited while this sync ran; the relist compares with what this sync saw
+    // last, so only another sync would act on it.
+    const left = computePodActions(pod, status, probes.results);
+    const settled =
+      !left.killPod &&
+      !left.createSandbox &&
+      !left.initContainerToStart &&
+      left.containersToStart.length === 0 &&
+      left.containersToKill.length === 0;
+    await this.writeStatus(pod, status, false, settled);
     return { resyncAfterMs };
   }
 
@@ -250,9 +262,20 @@ export class PodSyncer {
     this.forget(uid);
   }
 
+  /**
+   * Whether the pod's status is the one this kubelet last wrote (or is writing), by a sync that left
+   * nothing more to do: the watch echoing that write back, which a sync would find nothing in. The
+   * echo can arrive before the write's own response, so this compares content.
+   */
+  holdsOwnSettledStatus(pod: Pod): boolean {
+    const sent = this.sent.get(pod.metadata?.uid ?? '');
+    return sent !== undefined && sent.settled && jsonEqual(sent.status, pod.status);
+  }
+
   private forget(uid: string): void {
     this.startFailures.delete(uid);
     this.written.delete(uid);
+    this.sent.delete(uid);
   }
 
   private containerSpec(pod: Pod, name: string): Container | undefined {
@@ -533,6 +556,7 @@ export class PodSyncer {
     pod: Pod,
     runtimeStatus: RuntimePodStatus,
     podIsTerminal: boolean,
+    settled = false,
   ): Promise<void> {
     const ref = podRef(pod);
     const base = this.baseStatus(pod);
@@ -550,6 +574,7 @@ export class PodSyncer {
     );
     const patch = mergePatchDiff(base ?? {}, status);
     if (patch === undefined) return;
+    this.sent.set(ref.uid, { status, settled });
     const updated = await this.deps.client.patch(
       'v1',
       'Pod',

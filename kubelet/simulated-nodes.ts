@@ -21,10 +21,9 @@
  * - Aborting `signal` stops everything; `done` resolves once it has. Nodes are left registered, as a
  *   stopped kubelet leaves its node (the node controller marks it NotReady once the lease expires).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../apiserver/api-object.js';
 import { clientFor } from '../machinery/api-client.js';
-import type { ApiClient } from '../machinery/api-client.js';
+import type { ApiClient, ClusterAccess } from '../machinery/api-client.js';
 import { isConflict, isNotFound } from '../machinery/api-status-error.js';
 import { realClock } from '../machinery/clock.js';
 import type { Clock } from '../machinery/clock.js';
@@ -52,7 +51,8 @@ import {
 } from './simulated-pod.js';
 
 export interface SimulatedNodesConfig {
-  kubeConfig: KubeConfig;
+  /** client-node's KubeConfig, or what `loadClusterAccess` reads without it. */
+  kubeConfig: ClusterAccess;
   count: number;
   /** Node names are `<namePrefix><index>`; default `sim-node-`. */
   namePrefix?: string;

@@ -8,8 +8,9 @@
  *   component reads and writes through this client and informers built on it.)
  * - Every non-2xx answer rejects with an `ApiStatusError` carrying the server's `code`, `reason` and
  *   `details`; network failures reject with the Node error itself (e.g. `code: 'ECONNREFUSED'`).
- * - Connection, TLS and credentials come from a client-node `KubeConfig` (`applyToHTTPSOptions`), read
- *   again on every request so refreshed tokens are picked up; connections are kept alive and reused.
+ * - Connection, TLS and credentials come from a `ClusterAccess`, such as client-node's `KubeConfig`
+ *   (`applyToHTTPSOptions`), read again on every request so refreshed tokens are picked up;
+ *   connections are kept alive and reused.
  * - Kinds are mapped to resources through discovery (`/api/v1`, `/apis/<group>/<version>`), fetched
  *   once per group version and fetched again when a kind is missing.
  * - Subresources are addressed through the parent's kind: a binding is
@@ -23,7 +24,6 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeList, KubeObject, WatchEvent } from '../apiserver/api-object.js';
 import { ApiStatusError } from './api-status-error.js';
 
@@ -144,6 +144,16 @@ export interface ApiClient {
   ): Promise<KubeObject>;
 }
 
+/**
+ * What the client needs of a kubeconfig: the current cluster's URL, and the TLS options and
+ * credentials of a request. client-node's `KubeConfig` is one; `cli/cluster-access.ts` reads a static
+ * kubeconfig into one without loading client-node.
+ */
+export interface ClusterAccess {
+  getCurrentCluster(): { server: string } | null;
+  applyToHTTPSOptions(options: https.RequestOptions): Promise<void>;
+}
+
 export interface HttpApiClientOptions {
   userAgent?: string;
   /** For everything but watches, which last as long as the server keeps them open. */
@@ -164,7 +174,7 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
   apply: 'application/apply-patch+yaml',
 };
 
-export function clientFor(kubeConfig: KubeConfig, options: HttpApiClientOptions = {}): ApiClient {
+export function clientFor(kubeConfig: ClusterAccess, options: HttpApiClientOptions = {}): ApiClient {
   return new HttpApiClient(kubeConfig, options);
 }
 
@@ -175,7 +185,7 @@ export class HttpApiClient implements ApiClient {
   private readonly requestTimeoutMs: number;
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: ClusterAccess,
     options: HttpApiClientOptions = {},
   ) {
     this.userAgent = options.userAgent ?? 'kubicle';
