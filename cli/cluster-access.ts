@@ -140,13 +140,18 @@ export class StaticClusterAccess implements ClusterAccess {
 }
 
 /**
- * As `loadClusterConfig` (`--server URL`, else `--kubeconfig FILE`, else $KUBECONFIG, else the
+ * As `loadClusterConfig` (`--server URL` with the cluster's token, else `--kubeconfig FILE`, else $KUBECONFIG, else the
  * kubeconfig `kubicle up` writes), without client-node for a static kubeconfig.
  */
-export function loadClusterAccess(kubeconfig: string | undefined, server: string | undefined): ClusterAccess {
+export function loadClusterAccess(
+  kubeconfig: string | undefined,
+  server: string | undefined,
+  token?: string,
+): ClusterAccess {
   let parsed: StaticKubeconfig | undefined;
   if (server) {
-    if (/^https?:\/\//.test(server)) parsed = parseStaticKubeconfig(kubeconfigYaml(server), process.cwd());
+    if (/^https?:\/\//.test(server))
+      parsed = parseStaticKubeconfig(kubeconfigYaml(server, 'kubicle', { token }), process.cwd());
   } else {
     const file = kubeconfigFile(kubeconfig);
     if (fs.existsSync(file)) {
@@ -154,5 +159,5 @@ export function loadClusterAccess(kubeconfig: string | undefined, server: string
     }
   }
   // client-node reads what this does not understand, and reports what is wrong the way it always did.
-  return parsed ? new StaticClusterAccess(parsed) : loadClusterConfig(kubeconfig, server);
+  return parsed ? new StaticClusterAccess(parsed) : loadClusterConfig(kubeconfig, server, token);
 }

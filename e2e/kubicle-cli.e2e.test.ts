@@ -113,6 +113,23 @@ describe('kubicle up', () => {
       expect.arrayContaining(['default', 'kube-system']),
     );
 
+    // Another host joins with the printed command: --server and --token, nothing else.
+    const server = `https://127.0.0.1:${port}`;
+    const agentArgs = ['agent', '--server', server, '--simulate', '1', '--node-name-prefix', 'joined-'];
+    const intruder = run([...agentArgs, '--token', 'not-the-token']);
+    running.push(intruder);
+    expect(await intruder.exited).not.toBe(0);
+    expect(intruder.output()).toMatch(/Unauthorized/);
+    const agent = run([...agentArgs, '--token', token]);
+    running.push(agent);
+    const joined = await waitFor(() => core.readNode({ name: 'joined-0' }).catch(() => undefined), {
+      timeoutMs: 30_000,
+      what: 'the joined node',
+    });
+    expect(joined.metadata?.name).toBe('joined-0');
+    agent.child.kill('SIGTERM');
+    expect(await agent.exited).toBe(0);
+
     if (kubectlPath) {
       const result = await kubectl(kubectlPath, ['get', 'configmap', 'kept', '-o', 'name'], {
         kubeconfig,

@@ -11,6 +11,9 @@ import { parseArgs } from 'node:util';
 import { startKubelet } from '../../kubelet/kubelet.js';
 import { startSimulatedNodes } from '../../kubelet/simulated-nodes.js';
 import { loadClusterAccess } from '../cluster-access.js';
+import { clientFor } from '../../machinery/api-client.js';
+import type { ClusterAccess } from '../../machinery/api-client.js';
+import { ApiStatusError } from '../../machinery/api-status-error.js';
 import { defaultDataDir, fail, integerFlag, onShutdown, portOf } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
 
@@ -24,6 +27,7 @@ Options:
   --kubeconfig FILE       kubeconfig of the API server (default: $KUBECONFIG, else
                           ${path.join(defaultDataDir(), 'kubeconfig')})
   --server URL            the API server's URL instead of a kubeconfig (plain HTTP or insecure TLS)
+  --token TOKEN           the cluster's token, with --server (kubicle up prints how to join)
   --node-name NAME        this node's name (default: the host name, lower-cased)
   --node-ip IP            the address other hosts and the API server reach this node at
                           (default: the address of the default route's interface)
@@ -48,6 +52,7 @@ async function run(argv: string[]): Promise<void> {
     options: {
       kubeconfig: { type: 'string' },
       server: { type: 'string' },
+      token: { type: 'string' },
       'node-name': { type: 'string' },
       'node-ip': { type: 'string' },
       port: { type: 'string' },
@@ -61,8 +66,9 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(USAGE);
-  const kubeConfig = loadClusterAccess(values.kubeconfig, values.server);
+  const kubeConfig = loadClusterAccess(values.kubeconfig, values.server, values.token);
   const simulate = integerFlag(values.simulate, '--simulate', 0, 32_768);
+  await checkCredentials(kubeConfig);
 
   const components: Component[] = [];
   if (simulate !== undefined) {
@@ -121,6 +127,22 @@ async function run(argv: string[]): Promise<void> {
     );
   }
   await Promise.all(running);
+}
+
+/**
+ * A wrong token would otherwise only show as every informer and sync retrying forever: the agent
+ * stops at once instead. An unreachable server is not an error here; the components wait for it.
+ */
+async function checkCredentials(kubeConfig: ClusterAccess): Promise<void> {
+  try {
+    await clientFor(kubeConfig, { userAgent: 'kubicle-agent' }).get('v1', 'Namespace', undefined, 'default');
+  } catch (err) {
+    if (err instanceof ApiStatusError && (err.code === 401 || err.code === 403))
+      fail(
+        `the API server refused this agent's credentials (${err.code} ${err.reason}): ` +
+          'check --token (kubicle up prints the join command; the token is in its data dir) or --kubeconfig',
+      );
+  }
 }
 
 export const agentCommand: Command = {
