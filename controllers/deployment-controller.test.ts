@@ -1,3 +1,4 @@
+import { ApiStatusError } from '../machinery/api-status-error.js';
 import { DeploymentController } from './deployment-controller.js';
 import { computeHash } from './deployment-hash.js';
 import type { Deployment, Pod, ReplicaSet } from './workload-types.js';
@@ -265,6 +266,72 @@ describe('DeploymentController.sync', () => {
       object: { metadata: { ownerReferences: [controllerRefTo(d, 'Deployment')] } },
     });
     expect(written(f, 'create', 'ReplicaSet')).toEqual([]);
+  });
+
+  describe('a status write that conflicts', () => {
+    /** A finished Deployment whose cached status is behind: the sync only writes its status. */
+    function behind(stored: { generation: number; collisionCount?: number }) {
+      const d = newDeployment('web', 2, {
+        annotations: { 'deployment.kubernetes.io/revision': '1' },
+        status: {
+          observedGeneration: 1,
+          conditions: [
+            {
+              type: 'Progressing',
+              status: 'True',
+              reason: 'ReplicaSetUpdated',
+              message: 'ReplicaSet "web-v1" is progressing.',
+              lastUpdateTime: at(0),
+              lastTransitionTime: at(0),
+            },
+          ],
+        },
+      });
+      const rs = replicaSetOf(d, 'v1', 2, {
+        available: 2,
+        revision: 1,
+        annotations: {
+          'deployment.kubernetes.io/desired-replicas': '2',
+          'deployment.kubernetes.io/max-replicas': '3',
+        },
+      });
+      const { f, controller } = setup(d, rs);
+      // The server already holds the controller's own previous write, which the cache has not shown.
+      f.client.seed('Deployment', {
+        ...d,
+        metadata: { ...d.metadata, resourceVersion: '21', generation: stored.generation },
+        status: { ...d.status, collisionCount: stored.collisionCount },
+      });
+      let conflicts = 1;
+      f.client.prependReactor((action) => {
+        if (action.verb === 'updateStatus' && action.kind === 'Deployment' && conflicts-- > 0) {
+          throw new ApiStatusError(409, 'Conflict', 'the object has been modified');
+        }
+        return undefined;
+      });
+      return { f, controller };
+    }
+
+    it('is written again onto the stored Deployment when only its resourceVersion moved', async () => {
+      const { f, controller } = behind({ generation: 1 });
+      await controller.sync('default/web');
+      f.expectUpdateStatus('Deployment', NS, { metadata: { resourceVersion: '20' } })
+        .expectAction({ verb: 'get', kind: 'Deployment', name: 'web' })
+        .expectUpdateStatus('Deployment', NS, {
+          metadata: { resourceVersion: '21' },
+          status: { availableReplicas: 2, updatedReplicas: 2, replicas: 2, observedGeneration: 1 },
+        })
+        .verify();
+    });
+
+    it.each([
+      ['the spec changed (a new generation)', { generation: 2 }],
+      ['a hash collision was recorded', { generation: 1, collisionCount: 1 }],
+    ])('is left to a retry of the whole sync when %s', async (_why, stored) => {
+      const { f, controller } = behind(stored);
+      await expect(controller.sync('default/web')).rejects.toMatchObject({ code: 409 });
+      expect(written(f, 'updateStatus', 'Deployment')).toHaveLength(1);
+    });
   });
 
   it('does nothing for a Deployment that is gone', async () => {

@@ -19,7 +19,7 @@
  * - Handlers only enqueue Deployment keys; `sync(key)` reads the caches and throws to be retried.
  */
 import type { ApiClient } from '../machinery/api-client.js';
-import { isAlreadyExists, isNotFound } from '../machinery/api-status-error.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../machinery/api-status-error.js';
 import { realClock } from '../machinery/clock.js';
 import type { Clock } from '../machinery/clock.js';
 import type { EventRecorder } from '../machinery/event-recorder.js';
@@ -482,7 +482,7 @@ export class DeploymentController {
     d: Deployment,
   ) {
     const status = calculateDeploymentStatus(allRSs, newRS, d, this.clock.now());
-    if (deploymentStatusChanged(d, status)) await this.writeStatus(d, status);
+    if (deploymentStatusChanged(d, status)) await this.writeComputedStatus(d, status);
   }
 
   private async syncRolloutStatus(
@@ -492,11 +492,40 @@ export class DeploymentController {
   ) {
     const now = this.clock.now();
     const status = rolloutStatus(allRSs, newRS, d, now);
-    if (deploymentStatusChanged(d, status)) return this.writeStatus(d, status);
+    if (deploymentStatusChanged(d, status)) return this.writeComputedStatus(d, status);
     // Nothing moved: come back when the deadline would pass, or nothing would notice a stuck rollout.
     const delay = progressCheckDelay(d, status, now);
     if (delay === 0) this.queue.addRateLimited(metaNamespaceKey(d));
     else if (delay !== undefined) this.queue.addAfter(metaNamespaceKey(d), delay);
+  }
+
+  /**
+   * Writes a status computed from the caches. The one writer of a Deployment's status is this
+   * controller, one sync at a time, so a conflict here means the cache has not yet shown our own
+   * previous write; the stored copy is then read and, if it is still the same generation and
+   * collisionCount, the status (computed from caches at least as new as that write's) goes onto it
+   * once, instead of a requeue with backoff.
+   */
+  private async writeComputedStatus(d: Deployment, status: DeploymentStatus): Promise<void> {
+    try {
+      await this.writeStatus(d, status);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const stored = await this.client.get<Deployment>(
+        APPS,
+        'Deployment',
+        d.metadata.namespace,
+        d.metadata.name!,
+      );
+      if (
+        stored.metadata.generation !== d.metadata.generation ||
+        stored.status?.collisionCount !== d.status?.collisionCount
+      ) {
+        throw err;
+      }
+      d.metadata.resourceVersion = stored.metadata.resourceVersion;
+      await this.writeStatus(d, status);
+    }
   }
 
   /** Writes `status` and keeps `d` (the working copy) in step with what was stored. */

@@ -175,6 +175,32 @@ describe('ReplicaSetController.sync', () => {
     expect(f.recorder.events.filter((e) => e.reason === 'FailedCreate')).toHaveLength(1);
   });
 
+  it('retries a conflicting status write once on the stored copy, keeping the generation it acted on', async () => {
+    const rs = newReplicaSet('web', 1);
+    const { f, controller } = setup(rs, ready('a', rs));
+    // Scaled meanwhile (generation 2), which the cache has not shown yet.
+    f.client.seed('ReplicaSet', {
+      ...rs,
+      metadata: { ...rs.metadata, generation: 2, resourceVersion: '99' },
+      spec: { ...rs.spec!, replicas: 3 },
+    });
+    let conflicts = 1;
+    f.client.prependReactor((action) => {
+      if (action.verb === 'updateStatus' && conflicts-- > 0) {
+        throw new ApiStatusError(409, 'Conflict', 'the object has been modified');
+      }
+      return undefined;
+    });
+    await controller.sync('default/web');
+    f.expectUpdateStatus('ReplicaSet', NS)
+      .expectAction({ verb: 'get', kind: 'ReplicaSet', name: 'web' })
+      .expectUpdateStatus('ReplicaSet', NS, {
+        metadata: { resourceVersion: '99', generation: 2 },
+        status: { replicas: 1, readyReplicas: 1, observedGeneration: 1 },
+      })
+      .verify();
+  });
+
   it('forgets a ReplicaSet that is gone', async () => {
     const { f, controller } = setup();
     controller.expectations.expectCreations('default/web', 3);

@@ -257,17 +257,19 @@ export class ReplicaSetController {
       });
     } catch (err) {
       if (isNotFound(err)) return rs;
-      // Retry once on the newest version, as upstream does; after that the key is requeued.
+      // Retry once on the newest version, as upstream does; after that the key is requeued. The
+      // status keeps the generation it was computed for: a Deployment scaling this ReplicaSet
+      // meanwhile bumped the generation, and claiming that one would tell it its new size had been
+      // acted on when these counts come from the old one.
       const fresh = await this.client.get<ReplicaSet>(
         RS_API_VERSION,
         RS_KIND,
         rs.metadata.namespace,
         rs.metadata.name ?? '',
       );
-      const observed = { ...status, observedGeneration: fresh.metadata.generation };
       return this.client.updateStatus<ReplicaSet>(RS_API_VERSION, RS_KIND, rs.metadata.namespace, {
         ...fresh,
-        status: observed,
+        status,
       });
     }
   }
