@@ -13,21 +13,23 @@
  * Progress goes to stderr; the results go to stdout as markdown for BENCHMARKS.md. etcd, the server
  * and the temp data dir are removed at the end whatever happens, including Ctrl-C.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { Etcd3 } from 'etcd3';
-import { startApiServer, waitForEtcd } from '../apiserver/api-server.js';
-import type { RunningApiServer } from '../apiserver/api-server.js';
-import { startEtcd } from '../cli/etcd-process.js';
-import type { EtcdProcess } from '../cli/etcd-process.js';
-import { benchPod, runAtConcurrency, summarize } from './bench-kit.js';
-import type { LatencySummary } from './bench-kit.js';
+import type { Etcd3 } from 'etcd3';
+import {
+  benchPod,
+  machineDescription,
+  markdownTable,
+  readSizes,
+  runAtConcurrency,
+  runBench,
+  summarize,
+} from './bench-kit.js';
+import type { LatencySummary, SizeSpec } from './bench-kit.js';
+import { BenchCluster } from './bench-cluster.js';
 import { runClientPhases } from './apiserver-bench-client.js';
 import type { ClientHooks, ClientPlan, ClientResults, ThroughputResult } from './apiserver-bench-client.js';
+import { cpuMs, mainThreadStat } from './thread-cpu.js';
 
 interface BenchConfig {
   n: number;
@@ -44,75 +46,30 @@ interface BenchConfig {
   clientThread: boolean;
 }
 
-const ENV_DEFAULTS: Record<string, { key: keyof BenchConfig; value: number }> = {
+const ENV_DEFAULTS: Record<string, SizeSpec<keyof BenchConfig>> = {
   BENCH_N: { key: 'n', value: 20_000 },
-  BENCH_CONCURRENCY: { key: 'concurrency', value: 64 },
-  BENCH_WARMUP: { key: 'warmup', value: 1_000 },
-  BENCH_SERIAL_CREATES: { key: 'serialCreates', value: 500 },
-  BENCH_GETS: { key: 'gets', value: 5_000 },
-  BENCH_GET_CONCURRENCY: { key: 'getConcurrency', value: 16 },
-  BENCH_LIST_PODS: { key: 'listPods', value: 10_000 },
-  BENCH_LIST_REPEATS: { key: 'listRepeats', value: 5 },
-  BENCH_WATCHERS: { key: 'watchers', value: 100 },
-  BENCH_WATCH_UPDATES: { key: 'watchUpdates', value: 200 },
-  BENCH_WATCH_INTERVAL_MS: { key: 'watchIntervalMs', value: 10 },
-  BENCH_CLIENT_THREAD: { key: 'clientThread', value: 1 },
+  BENCH_CONCURRENCY: { key: 'concurrency', value: 64, min: 0 },
+  BENCH_WARMUP: { key: 'warmup', value: 1_000, min: 0 },
+  BENCH_SERIAL_CREATES: { key: 'serialCreates', value: 500, min: 0 },
+  BENCH_GETS: { key: 'gets', value: 5_000, min: 0 },
+  BENCH_GET_CONCURRENCY: { key: 'getConcurrency', value: 16, min: 0 },
+  BENCH_LIST_PODS: { key: 'listPods', value: 10_000, min: 0 },
+  BENCH_LIST_REPEATS: { key: 'listRepeats', value: 5, min: 0 },
+  BENCH_WATCHERS: { key: 'watchers', value: 100, min: 0 },
+  BENCH_WATCH_UPDATES: { key: 'watchUpdates', value: 200, min: 0 },
+  BENCH_WATCH_INTERVAL_MS: { key: 'watchIntervalMs', value: 10, min: 0 },
+  BENCH_CLIENT_THREAD: { key: 'clientThread', value: 1, min: 0 },
 };
 
 const RAW_PREFIX = '/bench-raw/pods/';
 
 function readConfig(env: NodeJS.ProcessEnv): { config: BenchConfig; overrides: string[] } {
-  const config = {} as Record<keyof BenchConfig, number | boolean>;
-  const overrides: string[] = [];
-  for (const [name, { key, value }] of Object.entries(ENV_DEFAULTS)) {
-    const raw = env[name];
-    let parsed = value;
-    if (raw !== undefined && raw !== '') {
-      if (!/^\d+$/.test(raw))
-        throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
-      parsed = Number(raw);
-      overrides.push(`${name}=${raw}`);
-    }
-    if (key === 'n' && parsed < 1) throw new Error(`${name} must be at least 1`);
-    config[key] = key === 'clientThread' ? parsed !== 0 : parsed;
-  }
-  return { config: config as unknown as BenchConfig, overrides };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  const { sizes, overrides } = readSizes(env, ENV_DEFAULTS);
+  return { config: { ...sizes, clientThread: sizes.clientThread !== 0 }, overrides };
 }
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
-}
-
-function clockTicksPerSecond(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-const CLOCK_TICKS = clockTicksPerSecond();
-
-/** CPU ms a thread or process has used (user + system), from its /proc stat line; undefined without /proc. */
-function cpuMs(statPath: string): number | undefined {
-  try {
-    const stat = fs.readFileSync(statPath, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -282,121 +239,71 @@ function markdown(r: Report): string {
     '',
     `Client: node:http with a keep-alive Agent (maxSockets 64), ${c.clientThread ? 'in a worker thread of the bench process' : 'on the API server\u2019s own event loop'}; the API server runs in-process on the main thread. Stored pod: ${fmtKb(client.storedBytes)} as served back.`,
     '',
-    '| measurement | result | anchor / target |',
-    '| --- | --- | --- |',
-    ...rows.map(([a, b, d]) => `| ${a} | ${b} | ${d} |`),
+    ...markdownTable(['measurement', 'result', 'anchor / target'], rows),
     '',
   ];
   return lines.join('\n');
 }
 
-function machineDescription(): string {
-  const cpus = os.cpus();
-  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
-}
-
-async function main(): Promise<void> {
+runBench(log, async (teardown) => {
   const { config, overrides } = readConfig(process.env);
   const command = [...overrides, 'npm run bench:apiserver'].join(' ');
   const started = Date.now();
   const loadAtStart = os.loadavg()[0];
-  const mainThreadStat = `/proc/self/task/${process.pid}/stat`;
-  let dataDir: string | undefined;
-  let etcd: EtcdProcess | undefined;
-  let rawClient: Etcd3 | undefined;
-  let server: RunningApiServer | undefined;
+  const cluster = new BenchCluster('kubicle-bench-', log);
   let loadGenerator: Worker | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      // The load stops first, so an interrupted run does not end in a burst of failed requests.
-      await loadGenerator?.terminate();
-      await server?.close().catch((err: unknown) => log(`server close: ${String(err)}`));
-      rawClient?.close();
-      await etcd?.stop().catch((err: unknown) => log(`etcd stop: ${String(err)}`));
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  teardown.cleanup = async () => {
+    // The load stops first, so an interrupted run does not end in a burst of failed requests.
+    await loadGenerator?.terminate();
+    await cluster.close();
+  };
 
-  try {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-bench-'));
-    etcd = await startEtcd({
-      dataDir: path.join(dataDir, 'etcd'),
-      clientPort: await freePort(),
-      peerPort: await freePort(),
-    });
-    rawClient = new Etcd3({ hosts: [etcd.url] });
-    await waitForEtcd(rawClient, 30_000);
-    const etcdVersion = (await rawClient.maintenance.status()).version;
-    log(`etcd ${etcdVersion} at ${etcd.url}, data in ${dataDir}`);
+  const etcd = await cluster.startEtcd();
+  const { client: rawClient, version: etcdVersion } = etcd;
+  log(`etcd ${etcdVersion} at ${etcd.url}, data in ${cluster.dataDir}`);
 
-    log(`raw floor: ${config.warmup} warm-up + ${config.n} etcd3 puts at concurrency ${config.concurrency}`);
-    const etcdStat = `/proc/${etcd.child.pid}/stat`;
-    const sampleCpu = (): CpuSample => ({ mainThread: cpuMs(mainThreadStat), etcd: cpuMs(etcdStat) });
-    const raw = await rawPutFloor(rawClient, config, sampleCpu);
-    await rawClient.delete().prefix(RAW_PREFIX);
+  log(`raw floor: ${config.warmup} warm-up + ${config.n} etcd3 puts at concurrency ${config.concurrency}`);
+  const sampleCpu = (): CpuSample => ({ mainThread: cpuMs(mainThreadStat), etcd: cpuMs(etcd.statFile) });
+  const raw = await rawPutFloor(rawClient, config, sampleCpu);
+  await rawClient.delete().prefix(RAW_PREFIX);
 
-    // Compaction off: a run is shorter than its interval, and a compaction mid-phase would skew it.
-    server = await startApiServer({
-      etcdServers: [etcd.url],
-      port: 0,
-      bindAddress: '127.0.0.1',
-      compactionIntervalMs: 0,
-      // Once cleanup began, requests cut off mid-flight are expected; their errors are noise.
-      log: (line) => cleaning === undefined && log(line),
-    });
-    log(`API server at ${server.url}`);
-    const plan: ClientPlan = {
-      url: server.url,
-      creates: config.n,
-      concurrency: config.concurrency,
-      warmup: config.warmup,
-      serialCreates: config.serialCreates,
-      gets: config.gets,
-      getConcurrency: config.getConcurrency,
-      listPods: config.listPods,
-      listRepeats: config.listRepeats,
-      watchers: config.watchers,
-      watchUpdates: config.watchUpdates,
-      watchIntervalMs: config.watchIntervalMs,
-    };
-    const marks = new Map<string, CpuSample>();
-    const hooks: ClientHooks = { log, mark: (edge) => marks.set(edge, sampleCpu()) };
-    const client = config.clientThread
-      ? await runClientInWorker(plan, hooks, (worker) => (loadGenerator = worker))
-      : await runClientPhases(plan, hooks);
-    const createCpu = cpuPerOp(marks.get('create-start') ?? {}, marks.get('create-end') ?? {}, config.n);
-    log('raw floor again');
-    const rawAfter = await rawPutFloor(rawClient, config, sampleCpu);
-    await rawClient.delete().prefix(RAW_PREFIX);
-    const report: Report = {
-      command,
-      machine: machineDescription(),
-      etcdVersion,
-      dataDir: os.tmpdir(),
-      config,
-      raw,
-      rawAfter,
-      client,
-      createCpu,
-      loadAverage: loadAtStart,
-      wallSeconds: (Date.now() - started) / 1000,
-    };
-    process.stdout.write(`${markdown(report)}\n`);
-  } finally {
-    await cleanup();
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+  const server = await cluster.startApiServer({ log: (line) => !teardown.cleaning && log(line) });
+  log(`API server at ${server.url}`);
+  const plan: ClientPlan = {
+    url: server.url,
+    creates: config.n,
+    concurrency: config.concurrency,
+    warmup: config.warmup,
+    serialCreates: config.serialCreates,
+    gets: config.gets,
+    getConcurrency: config.getConcurrency,
+    listPods: config.listPods,
+    listRepeats: config.listRepeats,
+    watchers: config.watchers,
+    watchUpdates: config.watchUpdates,
+    watchIntervalMs: config.watchIntervalMs,
+  };
+  const marks = new Map<string, CpuSample>();
+  const hooks: ClientHooks = { log, mark: (edge) => marks.set(edge, sampleCpu()) };
+  const client = config.clientThread
+    ? await runClientInWorker(plan, hooks, (worker) => (loadGenerator = worker))
+    : await runClientPhases(plan, hooks);
+  const createCpu = cpuPerOp(marks.get('create-start') ?? {}, marks.get('create-end') ?? {}, config.n);
+  log('raw floor again');
+  const rawAfter = await rawPutFloor(rawClient, config, sampleCpu);
+  await rawClient.delete().prefix(RAW_PREFIX);
+  const report: Report = {
+    command,
+    machine: machineDescription(),
+    etcdVersion,
+    dataDir: os.tmpdir(),
+    config,
+    raw,
+    rawAfter,
+    client,
+    createCpu,
+    loadAverage: loadAtStart,
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+  process.stdout.write(`${markdown(report)}\n`);
+});

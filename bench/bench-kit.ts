@@ -1,8 +1,62 @@
 /**
- * Measuring kit shared by the benchmarks: a closed-loop load pool, percentiles, and the pod that
- * every write benchmark stores, so the raw etcd floor and the API server see the same payload.
+ * Measuring kit shared by the benchmarks: sizes read from the environment, a closed-loop load pool,
+ * percentiles, the pod that every write benchmark stores (so the raw etcd floor and the API server
+ * see the same payload), the markdown they print, and the run of a benchmark as a whole process.
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+
+/** A size a benchmark reads from one environment variable. */
+export interface SizeSpec<K extends string> {
+  key: K;
+  value: number;
+  /** The smallest value accepted; 1 unless said. */
+  min?: number;
+}
+
+/**
+ * The sizes named by `specs` (variable name → spec) from `env`, with the `NAME=value` overrides that
+ * were set, for the command line a report repeats. Only whole numbers of at least `min` are taken.
+ */
+export function readSizes<K extends string>(
+  env: NodeJS.ProcessEnv,
+  specs: Record<string, SizeSpec<K>>,
+): { sizes: Record<K, number>; overrides: string[] } {
+  const sizes = {} as Record<K, number>;
+  const overrides: string[] = [];
+  for (const [name, { key, value, min = 1 }] of Object.entries(specs)) {
+    const raw = env[name];
+    let parsed = value;
+    if (raw !== undefined && raw !== '') {
+      if (!/^\d+$/.test(raw) || Number(raw) < min) {
+        const wanted =
+          min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer ≥ ${min}`;
+        throw new Error(`${name} must be ${wanted}, got ${JSON.stringify(raw)}`);
+      }
+      parsed = Number(raw);
+      overrides.push(`${name}=${raw}`);
+    }
+    sizes[key] = parsed;
+  }
+  return { sizes, overrides };
+}
+
+/** One of `choices` from the variable `name`, else `fallback`; a value set is added to `overrides`. */
+export function readChoice<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  choices: readonly T[],
+  fallback: T,
+  overrides: string[],
+): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(choices as readonly string[]).includes(raw)) {
+    throw new Error(`${name} must be ${choices.join(' or ')}, got ${JSON.stringify(raw)}`);
+  }
+  overrides.push(`${name}=${raw}`);
+  return raw as T;
+}
 
 export interface PoolResult {
   elapsedMs: number;
@@ -140,4 +194,60 @@ export function benchPod(name: string): Record<string, unknown> {
       ],
     },
   };
+}
+
+/** The machine a report was measured on, in one line. */
+export function machineDescription(): string {
+  const cpus = os.cpus();
+  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
+}
+
+/** A markdown table's lines: the header, its rule, and one line a row. */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)];
+}
+
+/** What a benchmark's main hands `runBench` so that whatever it started is undone. */
+export interface Teardown {
+  /** Undoes what main started; runs once, after main, on its failure, or on SIGINT/SIGTERM. */
+  cleanup: () => Promise<void>;
+  /** True once cleanup began: requests cut off from then on are expected, their errors noise. */
+  readonly cleaning: boolean;
+}
+
+/**
+ * Runs a benchmark as the whole process: its cleanup runs exactly once whatever happens, Ctrl-C
+ * included; the exit code is 0, 1 after a failure (logged with its stack) or 130 after a signal.
+ */
+export function runBench(log: (line: string) => void, main: (teardown: Teardown) => Promise<void>): void {
+  let cleanup = async (): Promise<void> => undefined;
+  let cleaning: Promise<void> | undefined;
+  const teardown: Teardown = {
+    get cleanup() {
+      return cleanup;
+    },
+    set cleanup(fn) {
+      cleanup = fn;
+    },
+    get cleaning() {
+      return cleaning !== undefined;
+    },
+  };
+  const cleanUp = () => (cleaning ??= cleanup());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: cleaning up`);
+      void cleanUp().finally(() => process.exit(130));
+    });
+  }
+  main(teardown)
+    .finally(cleanUp)
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+        process.exit(1);
+      },
+    );
 }

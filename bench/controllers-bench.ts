@@ -30,23 +30,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { Etcd3 } from 'etcd3';
-import { startApiServer, waitForEtcd } from '../apiserver/api-server.js';
-import type { RunningApiServer } from '../apiserver/api-server.js';
-import { startEtcd } from '../cli/etcd-process.js';
-import type { EtcdProcess } from '../cli/etcd-process.js';
-import { median } from './bench-kit.js';
+import { machineDescription, markdownTable, median, readSizes, runBench } from './bench-kit.js';
+import type { SizeSpec } from './bench-kit.js';
+import { BenchCluster } from './bench-cluster.js';
 import { RequestTally } from './request-tally.js';
 import type { ComponentStats, PhaseResult, RolloutTimings, WorkerData } from './controllers-bench-worker.js';
-import {
-  cpuMs,
-  freePort,
-  machineDescription,
-  mainThreadStat,
-  sumCpu,
-  threadIds,
-  workerThreadStats,
-} from './thread-cpu.js';
+import { cpuMs, mainThreadStat, sumCpu, threadIds, workerThreadStats } from './thread-cpu.js';
 
 interface BenchConfig {
   nodes: number;
@@ -57,12 +46,12 @@ interface BenchConfig {
   readyDelayMs: number;
 }
 
-const ENV_DEFAULTS: Record<string, { key: keyof BenchConfig; value: number; min: number }> = {
-  BENCH_NODES: { key: 'nodes', value: 100, min: 1 },
-  BENCH_REPLICAS: { key: 'replicas', value: 1_000, min: 1 },
-  BENCH_RAW_PODS: { key: 'rawPods', value: 1_000, min: 1 },
-  BENCH_ROUNDS: { key: 'rounds', value: 3, min: 1 },
-  BENCH_CONCURRENCY: { key: 'concurrency', value: 64, min: 1 },
+const ENV_DEFAULTS: Record<string, SizeSpec<keyof BenchConfig>> = {
+  BENCH_NODES: { key: 'nodes', value: 100 },
+  BENCH_REPLICAS: { key: 'replicas', value: 1_000 },
+  BENCH_RAW_PODS: { key: 'rawPods', value: 1_000 },
+  BENCH_ROUNDS: { key: 'rounds', value: 3 },
+  BENCH_CONCURRENCY: { key: 'concurrency', value: 64 },
   BENCH_READY_DELAY_MS: { key: 'readyDelayMs', value: 100, min: 0 },
 };
 
@@ -74,21 +63,8 @@ const DEPLOY_NAME = 'roll-web';
 const TARGET_RATIO = 0.5;
 
 function readConfig(env: NodeJS.ProcessEnv): { config: BenchConfig; overrides: string[] } {
-  const config = {} as BenchConfig;
-  const overrides: string[] = [];
-  for (const [name, { key, value, min }] of Object.entries(ENV_DEFAULTS)) {
-    const raw = env[name];
-    let parsed = value;
-    if (raw !== undefined && raw !== '') {
-      if (!/^\d+$/.test(raw) || Number(raw) < min) {
-        throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
-      }
-      parsed = Number(raw);
-      overrides.push(`${name}=${raw}`);
-    }
-    config[key] = parsed;
-  }
-  return { config, overrides };
+  const { sizes, overrides } = readSizes(env, ENV_DEFAULTS);
+  return { config: sizes, overrides };
 }
 
 /**
@@ -411,204 +387,157 @@ function markdown(r: Report): string {
     '',
     `Machine: ${machineDescription()}; etcd ${r.etcdVersion} (one member); ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; whole run ${r.wallSeconds.toFixed(0)} s. 1-minute load average ${r.loadAverage.toFixed(1)} before the run; before each scale-up ${loads}; before the rolling update ${r.rollout.loadAverage.toFixed(1)}. ${c.nodes} simulated nodes registered in ${fmtS(r.nodesUpMs)}.`,
     '',
-    '| measurement | Kubicle | anchor / target |',
-    '| --- | --- | --- |',
-    ...rows.map(([a, b, d]) => `| ${a} | ${b} | ${d} |`),
+    ...markdownTable(['measurement', 'Kubicle', 'anchor / target'], rows),
     '',
     `Counters: ${statsLine}.`,
     '',
   ].join('\n');
 }
 
-async function main(): Promise<void> {
+runBench(log, async (teardown) => {
   const { config, overrides } = readConfig(process.env);
   const command = [...overrides, 'node dist/bench/controllers-bench.js'].join(' ');
   const started = Date.now();
   const loadAtStart = load1();
-  let dataDir: string | undefined;
-  let etcd: EtcdProcess | undefined;
-  let etcdClient: Etcd3 | undefined;
-  let server: RunningApiServer | undefined;
+  const cluster = new BenchCluster('kubicle-bench-', log);
   const workers: RoleWorker[] = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await Promise.all(workers.map((w) => w.worker.terminate()));
-      await server?.close().catch((err: unknown) => log(`server close: ${String(err)}`));
-      etcdClient?.close();
-      await etcd?.stop().catch((err: unknown) => log(`etcd stop: ${String(err)}`));
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  teardown.cleanup = async () => {
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+    await cluster.close();
+  };
 
-  try {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-bench-'));
-    etcd = await startEtcd({
-      dataDir: path.join(dataDir, 'etcd'),
-      clientPort: await freePort(),
-      peerPort: await freePort(),
-    });
-    etcdClient = new Etcd3({ hosts: [etcd.url] });
-    await waitForEtcd(etcdClient, 30_000);
-    const etcdVersion = (await etcdClient.maintenance.status()).version;
-    log(`etcd ${etcdVersion} at ${etcd.url}, data in ${dataDir}`);
-    const etcdStat = `/proc/${etcd.child.pid}/stat`;
-    server = await startApiServer({
-      etcdServers: [etcd.url],
-      port: 0,
-      bindAddress: '127.0.0.1',
-      compactionIntervalMs: 0,
-      log: (line) => cleaning === undefined && log(line),
-    });
-    const url = server.url;
-    const tally = new RequestTally();
-    log(`API server at ${url}`);
+  const etcd = await cluster.startEtcd();
+  const etcdVersion = etcd.version;
+  log(`etcd ${etcdVersion} at ${etcd.url}, data in ${cluster.dataDir}`);
+  const etcdStat = etcd.statFile;
+  const server = await cluster.startApiServer({ log: (line) => !teardown.cleaning && log(line) });
+  const url = server.url;
+  const tally = new RequestTally();
+  log(`API server at ${url}`);
 
-    const roles: Partial<Record<ThreadName, RoleWorker>> = {};
-    const sampleCpu = (): CpuSample => {
-      const sample: CpuSample = { apiServer: cpuMs(mainThreadStat), etcd: cpuMs(etcdStat) };
-      for (const name of ['controllers', 'scheduler', 'nodes', 'client'] as const) {
-        const role = roles[name];
-        if (role) sample[name] = sumCpu(role.statFiles);
-      }
-      return sample;
-    };
-    const startRole = async (name: ThreadName, data: WorkerData) => {
-      const role = await RoleWorker.start(data);
-      workers.push(role);
-      roles[name] = role;
-      return role;
-    };
-
-    const client = await startRole('client', { role: 'client', url });
-    for (const ns of [NS_RAW, NS_RS, NS_DEPLOY]) await client.call('ensureNamespace', ns);
-    const rawRound = async (label: string): Promise<RawRound> => {
-      const loadAverage = load1();
-      const cpuBefore = sampleCpu();
-      const create = await client.call<PhaseResult>('rawCreates', NS_RAW, config.rawPods, config.concurrency);
-      const cpu = cpuPerPod(cpuBefore, sampleCpu(), config.rawPods);
-      if (create.errors) throw new Error(`raw creates failed: ${create.firstError}`);
-      log(`raw creates ${label}: ${fmtRate(rateOf(config.rawPods, create.elapsedMs))}`);
-      await client.call<PhaseResult>('deleteAllPods', NS_RAW, config.concurrency);
-      return { create, loadAverage, cpu };
-    };
-    const rawIdle: RawRound[] = [];
-    for (let i = 0; i < config.rounds; i++) rawIdle.push(await rawRound('before the components'));
-
-    const nodesStarted = performance.now();
-    const nodes = await startRole('nodes', {
-      role: 'nodes',
-      url,
-      count: config.nodes,
-      readyDelayMs: config.readyDelayMs,
-    });
-    await nodes.ready();
-    const nodesUpMs = performance.now() - nodesStarted;
-    log(`${config.nodes} simulated nodes registered in ${fmtS(nodesUpMs)}`);
-    const scheduler = await startRole('scheduler', { role: 'scheduler', url });
-    await scheduler.ready();
-    const controllers = await startRole('controllers', { role: 'controllers', url });
-    await controllers.ready();
-    // The controller writing the new ReplicaSet's status shows that its caches are synced.
-    await client.call('createReplicaSet', NS_RS, RS_NAME, 0);
-    log('components running; the ReplicaSet controller answers');
-
-    const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
-    const rounds: ScaleRound[] = [];
-    const scaleUpRequests = new Map<string, number>();
-    for (let i = 0; i < config.rounds; i++) {
-      // Raw creates right before the scale-up, so that both see the same load from elsewhere.
-      const raw = await rawRound('with the components running');
-      log(`round ${i + 1}: scaling ${RS_NAME} 0 → ${config.replicas}`);
-      const loadAverage = load1();
-      const cpuStart = sampleCpu();
-      tally.take();
-      await profiler?.resume();
-      const scaleUp = await client.call<RolloutTimings>('scaleReplicaSet', NS_RS, RS_NAME, config.replicas);
-      await profiler?.pause();
-      const cpu = cpuPerPod(cpuStart, sampleCpu(), config.replicas);
-      for (const [key, count] of tally.take())
-        scaleUpRequests.set(key, (scaleUpRequests.get(key) ?? 0) + count);
-      logTimeline(`round ${i + 1} scale-up`, scaleUp);
-      log(
-        `round ${i + 1}: scale-up ${fmtS(scaleUp.doneMs)} (${fmtRate(rateOf(config.replicas, scaleUp.doneMs))})`,
-      );
-      const placement = await client.call<{ total: number; ready: number; nodes: number }>(
-        'countPods',
-        NS_RS,
-      );
-      log(`round ${i + 1}: ${placement.ready} of ${placement.total} pods Ready on ${placement.nodes} nodes`);
-      const scaleDown = await client.call<RolloutTimings>('scaleReplicaSet', NS_RS, RS_NAME, 0);
-      const scaleDownMs = scaleDown.doneMs + (await client.call<number>('waitNoPods', NS_RS));
-      rounds.push({ raw, scaleUp, loadAverage, cpu, scaleDownMs });
+  const roles: Partial<Record<ThreadName, RoleWorker>> = {};
+  const sampleCpu = (): CpuSample => {
+    const sample: CpuSample = { apiServer: cpuMs(mainThreadStat), etcd: cpuMs(etcdStat) };
+    for (const name of ['controllers', 'scheduler', 'nodes', 'client'] as const) {
+      const role = roles[name];
+      if (role) sample[name] = sumCpu(role.statFiles);
     }
-    if (profiler)
-      log(
-        `API server thread profile of the scale-ups: ${await profiler.stop(process.env.BENCH_CPU_PROFILE!)}`,
-      );
+    return sample;
+  };
+  const startRole = async (name: ThreadName, data: WorkerData) => {
+    const role = await RoleWorker.start(data);
+    workers.push(role);
+    roles[name] = role;
+    return role;
+  };
 
-    log(`creating Deployment ${DEPLOY_NAME} of ${config.replicas}`);
-    const deployLoad = load1();
-    const deployCreate = await client.call<RolloutTimings>(
-      'createDeployment',
-      NS_DEPLOY,
-      DEPLOY_NAME,
-      config.replicas,
-    );
-    log(`deployment complete after ${fmtS(deployCreate.doneMs)}`);
+  const client = await startRole('client', { role: 'client', url });
+  for (const ns of [NS_RAW, NS_RS, NS_DEPLOY]) await client.call('ensureNamespace', ns);
+  const rawRound = async (label: string): Promise<RawRound> => {
+    const loadAverage = load1();
+    const cpuBefore = sampleCpu();
+    const create = await client.call<PhaseResult>('rawCreates', NS_RAW, config.rawPods, config.concurrency);
+    const cpu = cpuPerPod(cpuBefore, sampleCpu(), config.rawPods);
+    if (create.errors) throw new Error(`raw creates failed: ${create.firstError}`);
+    log(`raw creates ${label}: ${fmtRate(rateOf(config.rawPods, create.elapsedMs))}`);
+    await client.call<PhaseResult>('deleteAllPods', NS_RAW, config.concurrency);
+    return { create, loadAverage, cpu };
+  };
+  const rawIdle: RawRound[] = [];
+  for (let i = 0; i < config.rounds; i++) rawIdle.push(await rawRound('before the components'));
 
-    log('rolling update: changing the image');
-    const rolloutLoad = load1();
+  const nodesStarted = performance.now();
+  const nodes = await startRole('nodes', {
+    role: 'nodes',
+    url,
+    count: config.nodes,
+    readyDelayMs: config.readyDelayMs,
+  });
+  await nodes.ready();
+  const nodesUpMs = performance.now() - nodesStarted;
+  log(`${config.nodes} simulated nodes registered in ${fmtS(nodesUpMs)}`);
+  const scheduler = await startRole('scheduler', { role: 'scheduler', url });
+  await scheduler.ready();
+  const controllers = await startRole('controllers', { role: 'controllers', url });
+  await controllers.ready();
+  // The controller writing the new ReplicaSet's status shows that its caches are synced.
+  await client.call('createReplicaSet', NS_RS, RS_NAME, 0);
+  log('components running; the ReplicaSet controller answers');
+
+  const profiler = process.env.BENCH_CPU_PROFILE ? await startProfiler() : undefined;
+  const rounds: ScaleRound[] = [];
+  const scaleUpRequests = new Map<string, number>();
+  for (let i = 0; i < config.rounds; i++) {
+    // Raw creates right before the scale-up, so that both see the same load from elsewhere.
+    const raw = await rawRound('with the components running');
+    log(`round ${i + 1}: scaling ${RS_NAME} 0 → ${config.replicas}`);
+    const loadAverage = load1();
     const cpuStart = sampleCpu();
     tally.take();
-    const rollout = await client.call<RolloutTimings>(
-      'rollDeployment',
-      NS_DEPLOY,
-      DEPLOY_NAME,
-      'registry.local/bench/web:1.4.3',
-      config.replicas,
+    await profiler?.resume();
+    const scaleUp = await client.call<RolloutTimings>('scaleReplicaSet', NS_RS, RS_NAME, config.replicas);
+    await profiler?.pause();
+    const cpu = cpuPerPod(cpuStart, sampleCpu(), config.replicas);
+    for (const [key, count] of tally.take())
+      scaleUpRequests.set(key, (scaleUpRequests.get(key) ?? 0) + count);
+    logTimeline(`round ${i + 1} scale-up`, scaleUp);
+    log(
+      `round ${i + 1}: scale-up ${fmtS(scaleUp.doneMs)} (${fmtRate(rateOf(config.replicas, scaleUp.doneMs))})`,
     );
-    const rolloutCpu = cpuPerPod(cpuStart, sampleCpu(), config.replicas);
-    const rolloutRequests = tally.take();
-    logTimeline('rolling update', rollout);
-    log(`rolling update complete after ${fmtS(rollout.doneMs)}`);
-
-    await client.call('close');
-    const stats: Record<string, ComponentStats> = {};
-    for (const name of ['scheduler', 'nodes', 'controllers'] as const)
-      stats[name] = await roles[name]!.stop();
-
-    const report: Report = {
-      command,
-      etcdVersion,
-      config,
-      rawIdle,
-      nodesUpMs,
-      rounds,
-      scaleUpRequests,
-      deployCreate: { ...deployCreate, loadAverage: deployLoad },
-      rollout: { ...rollout, loadAverage: rolloutLoad },
-      rolloutCpu,
-      rolloutRequests,
-      stats,
-      loadAverage: loadAtStart,
-      wallSeconds: (Date.now() - started) / 1000,
-    };
-    process.stdout.write(`${markdown(report)}\n`);
-  } finally {
-    await cleanup();
+    const placement = await client.call<{ total: number; ready: number; nodes: number }>('countPods', NS_RS);
+    log(`round ${i + 1}: ${placement.ready} of ${placement.total} pods Ready on ${placement.nodes} nodes`);
+    const scaleDown = await client.call<RolloutTimings>('scaleReplicaSet', NS_RS, RS_NAME, 0);
+    const scaleDownMs = scaleDown.doneMs + (await client.call<number>('waitNoPods', NS_RS));
+    rounds.push({ raw, scaleUp, loadAverage, cpu, scaleDownMs });
   }
-}
+  if (profiler)
+    log(`API server thread profile of the scale-ups: ${await profiler.stop(process.env.BENCH_CPU_PROFILE!)}`);
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+  log(`creating Deployment ${DEPLOY_NAME} of ${config.replicas}`);
+  const deployLoad = load1();
+  const deployCreate = await client.call<RolloutTimings>(
+    'createDeployment',
+    NS_DEPLOY,
+    DEPLOY_NAME,
+    config.replicas,
+  );
+  log(`deployment complete after ${fmtS(deployCreate.doneMs)}`);
+
+  log('rolling update: changing the image');
+  const rolloutLoad = load1();
+  const cpuStart = sampleCpu();
+  tally.take();
+  const rollout = await client.call<RolloutTimings>(
+    'rollDeployment',
+    NS_DEPLOY,
+    DEPLOY_NAME,
+    'registry.local/bench/web:1.4.3',
+    config.replicas,
+  );
+  const rolloutCpu = cpuPerPod(cpuStart, sampleCpu(), config.replicas);
+  const rolloutRequests = tally.take();
+  logTimeline('rolling update', rollout);
+  log(`rolling update complete after ${fmtS(rollout.doneMs)}`);
+
+  await client.call('close');
+  const stats: Record<string, ComponentStats> = {};
+  for (const name of ['scheduler', 'nodes', 'controllers'] as const) stats[name] = await roles[name]!.stop();
+
+  const report: Report = {
+    command,
+    etcdVersion,
+    config,
+    rawIdle,
+    nodesUpMs,
+    rounds,
+    scaleUpRequests,
+    deployCreate: { ...deployCreate, loadAverage: deployLoad },
+    rollout: { ...rollout, loadAverage: rolloutLoad },
+    rolloutCpu,
+    rolloutRequests,
+    stats,
+    loadAverage: loadAtStart,
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+  process.stdout.write(`${markdown(report)}\n`);
+});

@@ -25,27 +25,33 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import Docker from 'dockerode';
-import { Etcd3 } from 'etcd3';
 import type { KubeObject, WatchEvent } from '../apiserver/api-object.js';
-import { startApiServer, waitForEtcd } from '../apiserver/api-server.js';
-import type { RunningApiServer } from '../apiserver/api-server.js';
-import { startEtcd } from '../cli/etcd-process.js';
-import type { EtcdProcess } from '../cli/etcd-process.js';
+import { DEFAULT_API_SERVER_CONFIG } from '../apiserver/api-server.js';
 import { writeKubeconfig } from '../cli/kubeconfig.js';
 import type { Pod } from '../kubelet/api-types.js';
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, ensureLocalImages } from '../kubelet/images.js';
 import { LABEL_NODE } from '../kubelet/runtime/runtime.js';
 import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
-import { summarize } from './bench-kit.js';
-import type { LatencySummary } from './bench-kit.js';
+import {
+  machineDescription,
+  markdownTable,
+  readChoice,
+  readSizes,
+  runBench,
+  summarize,
+} from './bench-kit.js';
+import type { LatencySummary, SizeSpec } from './bench-kit.js';
+import { BenchCluster } from './bench-cluster.js';
+import { freePort } from './free-port.js';
+import { processMemory } from './process-memory.js';
+import type { ProcessMemory } from './process-memory.js';
 
 type ProbeChoice = 'none' | 'exec';
 
@@ -57,7 +63,7 @@ interface BenchConfig {
   probe: ProbeChoice;
 }
 
-const ENV_DEFAULTS: Record<string, { key: keyof Omit<BenchConfig, 'probe'>; value: number }> = {
+const ENV_DEFAULTS: Record<string, SizeSpec<keyof Omit<BenchConfig, 'probe'>>> = {
   BENCH_SEQUENTIAL: { key: 'sequential', value: 30 },
   BENCH_BURST: { key: 'burst', value: 30 },
   BENCH_MEMORY_PODS: { key: 'memoryPods', value: 50 },
@@ -76,44 +82,13 @@ const NAMESPACE = `bench-kubelet-${RUN_ID}`;
 const READY_TIMEOUT_MS = 120_000;
 
 function readConfig(env: NodeJS.ProcessEnv): { config: BenchConfig; overrides: string[] } {
-  const config = { probe: 'none' } as BenchConfig;
-  const overrides: string[] = [];
-  for (const [name, { key, value }] of Object.entries(ENV_DEFAULTS)) {
-    const raw = env[name];
-    let parsed = value;
-    if (raw !== undefined && raw !== '') {
-      if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-        throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-      }
-      parsed = Number(raw);
-      overrides.push(`${name}=${raw}`);
-    }
-    config[key] = parsed;
-  }
-  const probe = env.BENCH_PROBE;
-  if (probe !== undefined && probe !== '') {
-    if (probe !== 'none' && probe !== 'exec') {
-      throw new Error(`BENCH_PROBE must be none or exec, got ${JSON.stringify(probe)}`);
-    }
-    config.probe = probe;
-    overrides.push(`BENCH_PROBE=${probe}`);
-  }
-  return { config, overrides };
+  const { sizes, overrides } = readSizes(env, ENV_DEFAULTS);
+  const probe = readChoice<ProbeChoice>(env, 'BENCH_PROBE', ['none', 'exec'], 'none', overrides);
+  return { config: { ...sizes, probe }, overrides };
 }
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function sleep(ms: number): Promise<void> {
@@ -133,18 +108,6 @@ async function waitUntil<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
   }
-}
-
-interface Memory {
-  rssKiB: number;
-  hwmKiB: number;
-}
-
-/** VmRSS and VmHWM of a process, from /proc/<pid>/status. */
-function memoryOf(pid: number): Memory {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -470,8 +433,8 @@ interface Report {
   burst: LatencySummary;
   burstWallMs: number;
   memoryBurst: LatencySummary;
-  memoryIdle: Memory;
-  memoryLoaded: Memory;
+  memoryIdle: ProcessMemory;
+  memoryLoaded: ProcessMemory;
   loadAverage: number;
   loadBeforeBursts: number;
   loadAverageEnd: number;
@@ -541,209 +504,166 @@ function markdown(r: Report): string {
     '',
     `Machine: ${r.machine}; Docker ${r.dockerVersion}; etcd ${r.etcdVersion}; date ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; whole run ${r.wallSeconds.toFixed(0)} s. 1-minute load average: ${r.loadAverage.toFixed(2)} before the run, ${r.loadBeforeBursts.toFixed(2)} before the bursts, ${r.loadAverageEnd.toFixed(2)} at the end. Warm-up (not counted): raw pair ${fmtMs(r.warmupFloorMs)}, pod ${fmtMs(r.warmupMs)}.`,
     '',
-    '| measurement | Kubicle | anchor / target |',
-    '| --- | --- | --- |',
-    ...rows.map(([a, b, d]) => `| ${a} | ${b} | ${d} |`),
+    ...markdownTable(['measurement', 'Kubicle', 'anchor / target'], rows),
     '',
   ].join('\n');
 }
 
-function machineDescription(): string {
-  const cpus = os.cpus();
-  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
-}
-
-async function main(): Promise<void> {
+runBench(log, async (teardown) => {
   const { config, overrides } = readConfig(process.env);
   const command = [...overrides, 'node dist/bench/kubelet-bench.js'].join(' ');
   const started = Date.now();
   const loadAtStart = os.loadavg()[0];
   const docker = new Docker();
-  let dataDir: string | undefined;
-  let etcd: EtcdProcess | undefined;
-  let etcdClient: Etcd3 | undefined;
-  let server: RunningApiServer | undefined;
-  let client: ApiClient | undefined;
-  let watch: ReadyWatch | undefined;
-  let kubelet: KubeletProcess | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      const step = async (what: string, fn: () => Promise<unknown>) => {
-        try {
-          await fn();
-        } catch (err) {
-          log(`cleanup, ${what}: ${err instanceof Error ? err.message : String(err)}`);
-        }
-      };
-      await step('timing watch', async () => watch?.stop());
-      if (client && kubelet && kubelet.child.exitCode === null) {
-        const c = client;
-        await step('deleting pods', () => deleteAllPods(c, docker));
+  const cluster = new BenchCluster('kubicle-kubelet-bench-', log);
+  // What cleanup must undo, as far as the run got.
+  const running: { client?: ApiClient; watch?: ReadyWatch; kubelet?: KubeletProcess } = {};
+  teardown.cleanup = async () => {
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        log(`cleanup, ${what}: ${err instanceof Error ? err.message : String(err)}`);
       }
-      if (kubelet) {
-        const k = kubelet;
-        await step('stopping the kubelet', () => stopKubelet(k));
-      }
-      await step('leftover containers', async () => {
-        const left =
-          (await removeLabelled(docker, `${LABEL_NODE}=${NODE_NAME}`)) +
-          (await removeLabelled(docker, `${RUN_LABEL}=${RUN_ID}`));
-        if (left) log(`removed ${left} leftover containers`);
-      });
-      await step('API server', async () => server?.close());
-      etcdClient?.close();
-      await step('etcd', async () => etcd?.stop());
-      const keepLog = process.env.BENCH_KUBELET_LOG;
-      if (dataDir && keepLog) {
-        await step('keeping the kubelet log', async () =>
-          fs.copyFileSync(path.join(dataDir!, 'kubelet.log'), keepLog),
-        );
-      }
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
-
-  try {
-    const dockerVersion = (await docker.version()).Version;
-    for (const image of await ensureLocalImages(docker)) {
-      log(`image ${image.reference}: ${image.built ? 'built' : 'present'}`);
-    }
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-kubelet-bench-'));
-    etcd = await startEtcd({
-      dataDir: path.join(dataDir, 'etcd'),
-      clientPort: await freePort(),
-      peerPort: await freePort(),
-    });
-    etcdClient = new Etcd3({ hosts: [etcd.url] });
-    await waitForEtcd(etcdClient, 30_000);
-    const etcdVersion = (await etcdClient.maintenance.status()).version;
-    server = await startApiServer({
-      etcdServers: [etcd.url],
-      port: 0,
-      bindAddress: '127.0.0.1',
-      log: (line) => cleaning === undefined && log(line),
-    });
-    const kubeconfig = path.join(dataDir, 'kubeconfig');
-    writeKubeconfig(kubeconfig, server.url);
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(kubeconfig);
-    client = clientFor(kubeConfig, { userAgent: 'kubelet-bench' });
-    log(`etcd ${etcdVersion} at ${etcd.url}, API server at ${server.url}, data in ${dataDir}`);
-    await client.create('v1', 'Namespace', undefined, {
-      apiVersion: 'v1',
-      kind: 'Namespace',
-      metadata: { name: NAMESPACE },
-    });
-
-    log(`starting the kubelet as node ${NODE_NAME}`);
-    kubelet = startKubeletProcess(
-      kubeconfig,
-      await freePort(),
-      path.join(dataDir, 'kubelet'),
-      path.join(dataDir, 'kubelet.log'),
-      process.env.BENCH_KUBELET_NODE_OPTIONS,
-    );
-    const k = kubelet;
-    const c = client;
-    await Promise.race([
-      waitUntil(() => nodeReady(c), 'the Node to be Ready', 60_000),
-      k.exited.then((code) => {
-        throw new Error(`the kubelet exited (code ${code}):\n${k.logTail()}`);
-      }),
-    ]);
-    await sleep(config.settleMs);
-    const memoryIdle = memoryOf(k.child.pid!);
-    log(`node Ready; kubelet idle VmRSS ${fmtMiB(memoryIdle.rssKiB)}`);
-
-    watch = new ReadyWatch(client);
-    await watch.start();
-    const w = watch;
-    // Not counted: the first of each pays for cold caches (Docker's, the API server's, the kubelet's).
-    const warmupFloorMs = await startFloorPod(docker, -1);
-    const warmupMs = await startPod(client, watch, 'warmup', config.probe);
-    log(`warm-up: raw pair ${fmtMs(warmupFloorMs)}, pod ${fmtMs(warmupMs)}`);
-
-    // Interleaved, so that both see the same machine: on a shared machine the load changes by the minute.
-    log(`${config.sequential} raw pairs and ${config.sequential} pods, one after another, alternating`);
-    const floorSamples: number[] = [];
-    const sequentialSamples: number[] = [];
-    for (let i = 0; i < config.sequential; i++) {
-      const podName = `seq-${String(i).padStart(3, '0')}`;
-      if (i % 2 === 0) floorSamples.push(await startFloorPod(docker, i));
-      sequentialSamples.push(await startPod(client, watch, podName, config.probe));
-      if (i % 2 === 1) floorSamples.push(await startFloorPod(docker, i));
-    }
-    const floor = summarize(floorSamples);
-    const sequential = summarize(sequentialSamples);
-    log(`raw floor: p50 ${fmtMs(floor.p50)}, p99 ${fmtMs(floor.p99)}`);
-    log(`sequential: p50 ${fmtMs(sequential.p50)}, p99 ${fmtMs(sequential.p99)}`);
-    await removeLabelled(docker, `${RUN_LABEL}=${RUN_ID}`);
-
-    log(`raw floor, burst: ${config.burst} pairs at once`);
-    const loadBeforeBursts = os.loadavg()[0];
-    const floorBurstStarted = performance.now();
-    const floorBurst = summarize(await measureFloorBurst(docker, config.burst, config.sequential));
-    const floorBurstWallMs = performance.now() - floorBurstStarted;
-    log(`raw floor, burst: p50 ${fmtMs(floorBurst.p50)}, p99 ${fmtMs(floorBurst.p99)}; removing them`);
-    await removeLabelled(docker, `${RUN_LABEL}=${RUN_ID}`);
-
-    log(`${config.burst} pods at once`);
-    const burstStarted = performance.now();
-    const burstSamples = await startBurst(client, watch, 'burst', config.burst, config.probe);
-    const burstWallMs = performance.now() - burstStarted;
-    const burst = summarize(burstSamples);
-    log(`burst: p50 ${fmtMs(burst.p50)}, p99 ${fmtMs(burst.p99)}, all in ${fmtMs(burstWallMs)}`);
-
-    log('deleting those pods');
-    const deleteMs = await deleteAllPods(client, docker);
-    log(`deleted and cleaned up in ${fmtMs(deleteMs)}`);
-
-    log(`${config.memoryPods} pods at once, for memory`);
-    const memoryBurst = summarize(await startBurst(c, w, 'mem', config.memoryPods, config.probe));
-    await sleep(Math.min(config.settleMs, 3_000));
-    const memoryLoaded = memoryOf(k.child.pid!);
-    log(
-      `${config.memoryPods} pods: p50 ${fmtMs(memoryBurst.p50)}, p99 ${fmtMs(memoryBurst.p99)}; kubelet VmRSS ${fmtMiB(memoryLoaded.rssKiB)}, VmHWM ${fmtMiB(memoryLoaded.hwmKiB)}`,
-    );
-
-    const report: Report = {
-      command,
-      machine: machineDescription(),
-      dockerVersion,
-      etcdVersion,
-      config,
-      floor,
-      floorBurst,
-      floorBurstWallMs,
-      warmupFloorMs,
-      warmupMs,
-      sequential,
-      burst,
-      burstWallMs,
-      memoryBurst,
-      memoryIdle,
-      memoryLoaded,
-      loadAverage: loadAtStart,
-      loadBeforeBursts,
-      loadAverageEnd: os.loadavg()[0],
-      wallSeconds: (Date.now() - started) / 1000,
     };
-    process.stdout.write(`${markdown(report)}\n`);
-  } finally {
-    await cleanup();
-  }
-}
+    const { client, watch, kubelet } = running;
+    await step('timing watch', async () => watch?.stop());
+    if (client && kubelet && kubelet.child.exitCode === null) {
+      await step('deleting pods', () => deleteAllPods(client, docker));
+    }
+    if (kubelet) await step('stopping the kubelet', () => stopKubelet(kubelet));
+    await step('leftover containers', async () => {
+      const left =
+        (await removeLabelled(docker, `${LABEL_NODE}=${NODE_NAME}`)) +
+        (await removeLabelled(docker, `${RUN_LABEL}=${RUN_ID}`));
+      if (left) log(`removed ${left} leftover containers`);
+    });
+    const keepLog = process.env.BENCH_KUBELET_LOG;
+    if (keepLog) {
+      const kubeletLog = path.join(cluster.dataDir, 'kubelet.log');
+      await step('keeping the kubelet log', async () => fs.copyFileSync(kubeletLog, keepLog));
+    }
+    await cluster.close();
+  };
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+  const dockerVersion = (await docker.version()).Version;
+  for (const image of await ensureLocalImages(docker)) {
+    log(`image ${image.reference}: ${image.built ? 'built' : 'present'}`);
+  }
+  const dataDir = cluster.dataDir;
+  const etcd = await cluster.startEtcd();
+  const etcdVersion = etcd.version;
+  const server = await cluster.startApiServer({
+    compactionIntervalMs: DEFAULT_API_SERVER_CONFIG.compactionIntervalMs,
+    log: (line) => !teardown.cleaning && log(line),
+  });
+  const kubeconfig = path.join(dataDir, 'kubeconfig');
+  writeKubeconfig(kubeconfig, server.url);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfig);
+  const client = clientFor(kubeConfig, { userAgent: 'kubelet-bench' });
+  running.client = client;
+  log(`etcd ${etcdVersion} at ${etcd.url}, API server at ${server.url}, data in ${dataDir}`);
+  await client.create('v1', 'Namespace', undefined, {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NAMESPACE },
+  });
+
+  log(`starting the kubelet as node ${NODE_NAME}`);
+  const kubelet = startKubeletProcess(
+    kubeconfig,
+    await freePort(),
+    path.join(dataDir, 'kubelet'),
+    path.join(dataDir, 'kubelet.log'),
+    process.env.BENCH_KUBELET_NODE_OPTIONS,
+  );
+  running.kubelet = kubelet;
+  const k = kubelet;
+  const c = client;
+  await Promise.race([
+    waitUntil(() => nodeReady(c), 'the Node to be Ready', 60_000),
+    k.exited.then((code) => {
+      throw new Error(`the kubelet exited (code ${code}):\n${k.logTail()}`);
+    }),
+  ]);
+  await sleep(config.settleMs);
+  const memoryIdle = processMemory(k.child.pid!);
+  log(`node Ready; kubelet idle VmRSS ${fmtMiB(memoryIdle.rssKiB)}`);
+
+  const watch = new ReadyWatch(client);
+  running.watch = watch;
+  await watch.start();
+  const w = watch;
+  // Not counted: the first of each pays for cold caches (Docker's, the API server's, the kubelet's).
+  const warmupFloorMs = await startFloorPod(docker, -1);
+  const warmupMs = await startPod(client, watch, 'warmup', config.probe);
+  log(`warm-up: raw pair ${fmtMs(warmupFloorMs)}, pod ${fmtMs(warmupMs)}`);
+
+  // Interleaved, so that both see the same machine: on a shared machine the load changes by the minute.
+  log(`${config.sequential} raw pairs and ${config.sequential} pods, one after another, alternating`);
+  const floorSamples: number[] = [];
+  const sequentialSamples: number[] = [];
+  for (let i = 0; i < config.sequential; i++) {
+    const podName = `seq-${String(i).padStart(3, '0')}`;
+    if (i % 2 === 0) floorSamples.push(await startFloorPod(docker, i));
+    sequentialSamples.push(await startPod(client, watch, podName, config.probe));
+    if (i % 2 === 1) floorSamples.push(await startFloorPod(docker, i));
+  }
+  const floor = summarize(floorSamples);
+  const sequential = summarize(sequentialSamples);
+  log(`raw floor: p50 ${fmtMs(floor.p50)}, p99 ${fmtMs(floor.p99)}`);
+  log(`sequential: p50 ${fmtMs(sequential.p50)}, p99 ${fmtMs(sequential.p99)}`);
+  await removeLabelled(docker, `${RUN_LABEL}=${RUN_ID}`);
+
+  log(`raw floor, burst: ${config.burst} pairs at once`);
+  const loadBeforeBursts = os.loadavg()[0];
+  const floorBurstStarted = performance.now();
+  const floorBurst = summarize(await measureFloorBurst(docker, config.burst, config.sequential));
+  const floorBurstWallMs = performance.now() - floorBurstStarted;
+  log(`raw floor, burst: p50 ${fmtMs(floorBurst.p50)}, p99 ${fmtMs(floorBurst.p99)}; removing them`);
+  await removeLabelled(docker, `${RUN_LABEL}=${RUN_ID}`);
+
+  log(`${config.burst} pods at once`);
+  const burstStarted = performance.now();
+  const burstSamples = await startBurst(client, watch, 'burst', config.burst, config.probe);
+  const burstWallMs = performance.now() - burstStarted;
+  const burst = summarize(burstSamples);
+  log(`burst: p50 ${fmtMs(burst.p50)}, p99 ${fmtMs(burst.p99)}, all in ${fmtMs(burstWallMs)}`);
+
+  log('deleting those pods');
+  const deleteMs = await deleteAllPods(client, docker);
+  log(`deleted and cleaned up in ${fmtMs(deleteMs)}`);
+
+  log(`${config.memoryPods} pods at once, for memory`);
+  const memoryBurst = summarize(await startBurst(c, w, 'mem', config.memoryPods, config.probe));
+  await sleep(Math.min(config.settleMs, 3_000));
+  const memoryLoaded = processMemory(k.child.pid!);
+  log(
+    `${config.memoryPods} pods: p50 ${fmtMs(memoryBurst.p50)}, p99 ${fmtMs(memoryBurst.p99)}; kubelet VmRSS ${fmtMiB(memoryLoaded.rssKiB)}, VmHWM ${fmtMiB(memoryLoaded.hwmKiB)}`,
+  );
+
+  const report: Report = {
+    command,
+    machine: machineDescription(),
+    dockerVersion,
+    etcdVersion,
+    config,
+    floor,
+    floorBurst,
+    floorBurstWallMs,
+    warmupFloorMs,
+    warmupMs,
+    sequential,
+    burst,
+    burstWallMs,
+    memoryBurst,
+    memoryIdle,
+    memoryLoaded,
+    loadAverage: loadAtStart,
+    loadBeforeBursts,
+    loadAverageEnd: os.loadavg()[0],
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+  process.stdout.write(`${markdown(report)}\n`);
+});

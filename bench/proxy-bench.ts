@@ -16,18 +16,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../apiserver/api-object.js';
-import { Etcd3 } from 'etcd3';
-import { startApiServer, waitForEtcd } from '../apiserver/api-server.js';
-import type { RunningApiServer } from '../apiserver/api-server.js';
-import { startEtcd } from '../cli/etcd-process.js';
-import type { EtcdProcess } from '../cli/etcd-process.js';
 import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
 import { servicePortChainName, servicePortNameString } from '../proxy/chain-names.js';
@@ -39,7 +31,8 @@ import { startProxy } from '../proxy/proxy-server.js';
 import type { ProxySyncReport } from '../proxy/proxy-server.js';
 import { planRuleset } from '../proxy/ruleset.js';
 import type { EndpointsInput, ServiceInput } from '../proxy/ruleset.js';
-import { median, runAtConcurrency } from './bench-kit.js';
+import { markdownTable, median, runAtConcurrency, runBench } from './bench-kit.js';
+import { BenchCluster } from './bench-cluster.js';
 
 interface BenchConfig {
   services: number;
@@ -343,9 +336,7 @@ function markdown(r: Report): string {
     `Command: \`${r.command}\` (as root). ${services.toLocaleString('en')} ClusterIP services × ${endpoints} ready endpoints,`,
     `one TCP port each. Machine: ${r.machine}. Load average before the run: ${r.loadAverage.toFixed(2)}. Wall time: ${Math.round(r.wallSeconds)} s.`,
     '',
-    '| measurement | result |',
-    '| --- | --- |',
-    ...rows.map(([a, b]) => `| ${a} | ${b} |`),
+    ...markdownTable(['measurement', 'result'], rows),
     '',
   ].join('\n');
 }
@@ -368,18 +359,7 @@ function prerequisitesMissing(config: BenchConfig): string | undefined {
   return undefined;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function main(): Promise<void> {
+runBench(log, async (teardown) => {
   const { config, overrides } = readConfig(process.env);
   const missing = prerequisitesMissing(config);
   if (missing) throw new Error(missing);
@@ -387,96 +367,59 @@ async function main(): Promise<void> {
   const started = Date.now();
   const loadAverage = os.loadavg()[0];
   const namespaces = new Set<string>();
-  let dataDir: string | undefined;
-  let etcd: EtcdProcess | undefined;
-  let server: RunningApiServer | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      for (const ns of [...namespaces]) await deleteNamespace(ns, namespaces);
-      await server?.close().catch((err: unknown) => log(`server close: ${String(err)}`));
-      await etcd?.stop().catch((err: unknown) => log(`etcd stop: ${String(err)}`));
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
+  let cluster: BenchCluster | undefined;
+  teardown.cleanup = async () => {
+    for (const ns of [...namespaces]) await deleteNamespace(ns, namespaces);
+    await cluster?.close();
+  };
+
+  const inputs = fixture(config);
+  const cold = await timed(() => planRuleset(inputs));
+  const warm: number[] = [];
+  for (let r = 0; r < 5; r++) warm.push((await timed(() => planRuleset(inputs))).ms);
+  const text = cold.value.text;
+  const size = {
+    bytes: Buffer.byteLength(text),
+    lines: text.split('\n').length - 1,
+    chains: (text.match(/^:/gm) ?? []).length,
+    rules: (text.match(/^-A /gm) ?? []).length,
+  };
+  log(`ruleset: ${size.rules} rules in ${size.chains} chains, built in ${Math.round(median(warm))} ms`);
+
+  const backends: BackendResult[] = [];
+  for (const backend of config.backends)
+    backends.push(await measureBackend(backend, config, inputs, namespaces));
+
+  const endToEnd: EndToEndResult[] = [];
+  if (config.e2e && config.changes > 0) {
+    cluster = new BenchCluster('kubicle-proxy-bench-', log);
+    await cluster.startEtcd();
+    const server = await cluster.startApiServer({ log: (line) => !teardown.cleaning && log(line) });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromOptions({
+      clusters: [{ name: 'bench', server: server.url, skipTLSVerify: true }],
+      users: [{ name: 'bench' }],
+      contexts: [{ name: 'bench', cluster: 'bench', user: 'bench' }],
+      currentContext: 'bench',
     });
-  }
-
-  try {
-    const inputs = fixture(config);
-    const cold = await timed(() => planRuleset(inputs));
-    const warm: number[] = [];
-    for (let r = 0; r < 5; r++) warm.push((await timed(() => planRuleset(inputs))).ms);
-    const text = cold.value.text;
-    const size = {
-      bytes: Buffer.byteLength(text),
-      lines: text.split('\n').length - 1,
-      chains: (text.match(/^:/gm) ?? []).length,
-      rules: (text.match(/^-A /gm) ?? []).length,
-    };
-    log(`ruleset: ${size.rules} rules in ${size.chains} chains, built in ${Math.round(median(warm))} ms`);
-
-    const backends: BackendResult[] = [];
-    for (const backend of config.backends)
-      backends.push(await measureBackend(backend, config, inputs, namespaces));
-
-    const endToEnd: EndToEndResult[] = [];
-    if (config.e2e && config.changes > 0) {
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-proxy-bench-'));
-      etcd = await startEtcd({
-        dataDir: path.join(dataDir, 'etcd'),
-        clientPort: await freePort(),
-        peerPort: await freePort(),
-      });
-      const raw = new Etcd3({ hosts: [etcd.url] });
-      await waitForEtcd(raw, 30_000);
-      raw.close();
-      server = await startApiServer({
-        etcdServers: [etcd.url],
-        port: 0,
-        bindAddress: '127.0.0.1',
-        compactionIntervalMs: 0,
-        log: (line) => cleaning === undefined && log(line),
-      });
-      const kubeConfig = new KubeConfig();
-      kubeConfig.loadFromOptions({
-        clusters: [{ name: 'bench', server: server.url, skipTLSVerify: true }],
-        users: [{ name: 'bench' }],
-        contexts: [{ name: 'bench', cluster: 'bench', user: 'bench' }],
-        currentContext: 'bench',
-      });
-      const client = clientFor(kubeConfig);
-      await createObjects(client, config);
-      for (const backend of config.backends) {
-        endToEnd.push(await measureEndToEnd(backend, config, kubeConfig, client, namespaces));
-      }
+    const client = clientFor(kubeConfig);
+    await createObjects(client, config);
+    for (const backend of config.backends) {
+      endToEnd.push(await measureEndToEnd(backend, config, kubeConfig, client, namespaces));
     }
-
-    const report: Report = {
-      command,
-      machine: machineDescription(),
-      config,
-      planColdMs: cold.ms,
-      planWarmMs: median(warm),
-      size,
-      backends,
-      endToEnd,
-      loadAverage,
-      wallSeconds: (Date.now() - started) / 1000,
-    };
-    process.stdout.write(`${markdown(report)}\n`);
-  } finally {
-    await cleanup();
   }
-}
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+  const report: Report = {
+    command,
+    machine: machineDescription(),
+    config,
+    planColdMs: cold.ms,
+    planWarmMs: median(warm),
+    size,
+    backends,
+    endToEnd,
+    loadAverage,
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+  process.stdout.write(`${markdown(report)}\n`);
+});

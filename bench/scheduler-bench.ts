@@ -15,26 +15,20 @@
  * Progress goes to stderr; the results go to stdout as markdown for BENCHMARKS.md. etcd, the server
  * and the temp data dir are removed at the end whatever happens, including Ctrl-C.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { Etcd3 } from 'etcd3';
-import { startApiServer, waitForEtcd } from '../apiserver/api-server.js';
-import type { RunningApiServer } from '../apiserver/api-server.js';
-import { startEtcd } from '../cli/etcd-process.js';
-import type { EtcdProcess } from '../cli/etcd-process.js';
 import type { Strategy } from '../scheduler/profile.js';
-import type { LatencySummary } from './bench-kit.js';
+import { machineDescription, markdownTable, readChoice, readSizes, runBench } from './bench-kit.js';
+import type { LatencySummary, SizeSpec } from './bench-kit.js';
+import { BenchCluster } from './bench-cluster.js';
 import type {
   ClientWorkerData,
   PhaseResult,
   SchedulerWorkerData,
   SchedulerWorkerStats,
 } from './scheduler-bench-worker.js';
+import { cpuMs, mainThreadStat, sumCpu, threadIds, workerThreadStats } from './thread-cpu.js';
 
 interface BenchConfig {
   nodes: number;
@@ -44,7 +38,7 @@ interface BenchConfig {
   strategy: Strategy;
 }
 
-const ENV_DEFAULTS: Record<string, { key: keyof Omit<BenchConfig, 'strategy'>; value: number }> = {
+const ENV_DEFAULTS: Record<string, SizeSpec<keyof Omit<BenchConfig, 'strategy'>>> = {
   BENCH_NODES: { key: 'nodes', value: 1_000 },
   BENCH_PODS: { key: 'pods', value: 10_000 },
   BENCH_CONCURRENCY: { key: 'concurrency', value: 64 },
@@ -55,90 +49,13 @@ const NS_BIND = 'bench-bind-only';
 const NS_SCHED = 'bench-scheduler';
 
 function readConfig(env: NodeJS.ProcessEnv): { config: BenchConfig; overrides: string[] } {
-  const config = { strategy: 'spread' } as BenchConfig;
-  const overrides: string[] = [];
-  for (const [name, { key, value }] of Object.entries(ENV_DEFAULTS)) {
-    const raw = env[name];
-    let parsed = value;
-    if (raw !== undefined && raw !== '') {
-      if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-        throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-      }
-      parsed = Number(raw);
-      overrides.push(`${name}=${raw}`);
-    }
-    config[key] = parsed;
-  }
-  const strategy = env.BENCH_STRATEGY;
-  if (strategy !== undefined && strategy !== '') {
-    if (strategy !== 'spread' && strategy !== 'binpack') {
-      throw new Error(`BENCH_STRATEGY must be spread or binpack, got ${JSON.stringify(strategy)}`);
-    }
-    config.strategy = strategy;
-    overrides.push(`BENCH_STRATEGY=${strategy}`);
-  }
-  return { config, overrides };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  const { sizes, overrides } = readSizes(env, ENV_DEFAULTS);
+  const strategy = readChoice<Strategy>(env, 'BENCH_STRATEGY', ['spread', 'binpack'], 'spread', overrides);
+  return { config: { ...sizes, strategy }, overrides };
 }
 
 function log(line: string): void {
   process.stderr.write(`[bench] ${line}\n`);
-}
-
-function clockTicksPerSecond(): number {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-
-const CLOCK_TICKS = clockTicksPerSecond();
-
-/** CPU ms a thread or process has used (user + system), from its /proc stat line; undefined without /proc. */
-function cpuMs(statPath: string): number | undefined {
-  try {
-    const stat = fs.readFileSync(statPath, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The ids of this process's threads, to tell which one a new worker runs on. */
-function threadIds(): Set<string> {
-  try {
-    return new Set(fs.readdirSync('/proc/self/task'));
-  } catch {
-    return new Set();
-  }
-}
-
-/** The thread a worker runs on: the one that appeared when it came online. */
-async function workerThreadStats(worker: Worker, before: Set<string>): Promise<string[]> {
-  await new Promise<void>((resolve) => worker.once('online', () => resolve()));
-  return [...threadIds()].filter((id) => !before.has(id)).map((id) => `/proc/self/task/${id}/stat`);
-}
-
-function sumCpu(stats: string[]): number | undefined {
-  let total = 0;
-  for (const stat of stats) {
-    const ms = cpuMs(stat);
-    if (ms === undefined) return undefined;
-    total += ms;
-  }
-  return stats.length ? total : undefined;
 }
 
 interface CpuSample {
@@ -298,173 +215,122 @@ function markdown(r: Report): string {
     '',
     `Machine: ${r.machine}; etcd ${r.etcdVersion} (one member); date ${new Date().toISOString().slice(0, 10)}; whole run ${r.wallSeconds.toFixed(0)} s; 1-minute load average before the run ${r.loadAverage.toFixed(2)}. Creating ${c.nodes} nodes took ${(r.nodesCreated.elapsedMs / 1000).toFixed(1)} s.`,
     '',
-    '| measurement | result | anchor / target |',
-    '| --- | --- | --- |',
-    ...rows.map(([a, b, d]) => `| ${a} | ${b} | ${d} |`),
+    ...markdownTable(['measurement', 'result', 'anchor / target'], rows),
     '',
   ];
   return lines.join('\n');
 }
 
-function machineDescription(): string {
-  const cpus = os.cpus();
-  return `${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
-}
-
-async function main(): Promise<void> {
+runBench(log, async (teardown) => {
   const { config, overrides } = readConfig(process.env);
   const command = [...overrides, 'npm run bench:scheduler'].join(' ');
   const started = Date.now();
   const loadAtStart = os.loadavg()[0];
-  const mainThreadStat = `/proc/self/task/${process.pid}/stat`;
-  let dataDir: string | undefined;
-  let etcd: EtcdProcess | undefined;
-  let etcdClient: Etcd3 | undefined;
-  let server: RunningApiServer | undefined;
+  const cluster = new BenchCluster('kubicle-bench-', log);
   const workers: Worker[] = [];
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () =>
-    (cleaning ??= (async () => {
-      await Promise.all(workers.map((w) => w.terminate()));
-      await server?.close().catch((err: unknown) => log(`server close: ${String(err)}`));
-      etcdClient?.close();
-      await etcd?.stop().catch((err: unknown) => log(`etcd stop: ${String(err)}`));
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
-    })());
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      log(`${signal}: cleaning up`);
-      void cleanup().finally(() => process.exit(130));
-    });
-  }
+  teardown.cleanup = async () => {
+    await Promise.all(workers.map((w) => w.terminate()));
+    await cluster.close();
+  };
 
-  try {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-bench-'));
-    etcd = await startEtcd({
-      dataDir: path.join(dataDir, 'etcd'),
-      clientPort: await freePort(),
-      peerPort: await freePort(),
-    });
-    etcdClient = new Etcd3({ hosts: [etcd.url] });
-    await waitForEtcd(etcdClient, 30_000);
-    const etcdVersion = (await etcdClient.maintenance.status()).version;
-    log(`etcd ${etcdVersion} at ${etcd.url}, data in ${dataDir}`);
-    const etcdStat = `/proc/${etcd.child.pid}/stat`;
-    let schedulerStats: string[] = [];
-    let clientStats: string[] = [];
-    const sampleCpu = (): CpuSample => ({
-      apiServer: cpuMs(mainThreadStat),
-      etcd: cpuMs(etcdStat),
-      client: sumCpu(clientStats),
-      scheduler: sumCpu(schedulerStats),
-    });
+  const etcd = await cluster.startEtcd();
+  const etcdVersion = etcd.version;
+  log(`etcd ${etcdVersion} at ${etcd.url}, data in ${cluster.dataDir}`);
+  const etcdStat = etcd.statFile;
+  let schedulerStats: string[] = [];
+  let clientStats: string[] = [];
+  const sampleCpu = (): CpuSample => ({
+    apiServer: cpuMs(mainThreadStat),
+    etcd: cpuMs(etcdStat),
+    client: sumCpu(clientStats),
+    scheduler: sumCpu(schedulerStats),
+  });
 
-    server = await startApiServer({
-      etcdServers: [etcd.url],
-      port: 0,
-      bindAddress: '127.0.0.1',
-      compactionIntervalMs: 0,
-      log: (line) => cleaning === undefined && log(line),
-    });
-    log(`API server at ${server.url}`);
+  const server = await cluster.startApiServer({ log: (line) => !teardown.cleaning && log(line) });
+  log(`API server at ${server.url}`);
 
-    const clientData: ClientWorkerData = { role: 'client', url: server.url };
-    const beforeClient = threadIds();
-    const clientWorker = new Worker(new URL('./scheduler-bench-worker.js', import.meta.url), {
-      workerData: clientData,
-    });
-    workers.push(clientWorker);
-    clientStats = await workerThreadStats(clientWorker, beforeClient);
-    const client = new ClientWorker(clientWorker);
+  const clientData: ClientWorkerData = { role: 'client', url: server.url };
+  const beforeClient = threadIds();
+  const clientWorker = new Worker(new URL('./scheduler-bench-worker.js', import.meta.url), {
+    workerData: clientData,
+  });
+  workers.push(clientWorker);
+  clientStats = await workerThreadStats(clientWorker, beforeClient);
+  const client = new ClientWorker(clientWorker);
 
-    log(`creating ${config.nodes} nodes`);
-    const nodesCreated = await client.call<PhaseResult>(
-      'createNodes',
-      config.nodes,
-      config.createConcurrency,
-    );
-    if (nodesCreated.errors) throw new Error(`creating nodes failed: ${nodesCreated.firstError}`);
+  log(`creating ${config.nodes} nodes`);
+  const nodesCreated = await client.call<PhaseResult>('createNodes', config.nodes, config.createConcurrency);
+  if (nodesCreated.errors) throw new Error(`creating nodes failed: ${nodesCreated.firstError}`);
 
-    // The timing watch opens before the pods are created, so the API server's pod watch cache is
-    // already full of events when the bindings start, as it is when the scheduler starts.
-    await client.call('watchBound', NS_BIND, config.pods);
-    log(`bind-only: creating ${config.pods} pending pods`);
-    const bindPods = await client.call<PhaseResult>(
-      'createPods',
-      NS_BIND,
-      config.pods,
-      config.createConcurrency,
-    );
-    if (bindPods.errors) throw new Error(`creating pods failed: ${bindPods.firstError}`);
-    log(`bind-only: ${config.pods} bindings at concurrency ${config.concurrency}`);
-    const bindCpuStart = sampleCpu();
-    const bindOnly = await client.call<PhaseResult & { lastResponseMs: number }>(
-      'bindAll',
-      NS_BIND,
-      config.pods,
-      config.nodes,
-      config.concurrency,
-    );
-    const bindCpu = cpuPerPod(bindCpuStart, sampleCpu(), config.pods);
-    log(`bind-only: ${Math.round((config.pods / bindOnly.elapsedMs) * 1000)}/s, deleting those pods`);
-    await client.call<PhaseResult>('deletePods', NS_BIND, config.pods, config.createConcurrency);
+  // The timing watch opens before the pods are created, so the API server's pod watch cache is
+  // already full of events when the bindings start, as it is when the scheduler starts.
+  await client.call('watchBound', NS_BIND, config.pods);
+  log(`bind-only: creating ${config.pods} pending pods`);
+  const bindPods = await client.call<PhaseResult>(
+    'createPods',
+    NS_BIND,
+    config.pods,
+    config.createConcurrency,
+  );
+  if (bindPods.errors) throw new Error(`creating pods failed: ${bindPods.firstError}`);
+  log(`bind-only: ${config.pods} bindings at concurrency ${config.concurrency}`);
+  const bindCpuStart = sampleCpu();
+  const bindOnly = await client.call<PhaseResult & { lastResponseMs: number }>(
+    'bindAll',
+    NS_BIND,
+    config.pods,
+    config.nodes,
+    config.concurrency,
+  );
+  const bindCpu = cpuPerPod(bindCpuStart, sampleCpu(), config.pods);
+  log(`bind-only: ${Math.round((config.pods / bindOnly.elapsedMs) * 1000)}/s, deleting those pods`);
+  await client.call<PhaseResult>('deletePods', NS_BIND, config.pods, config.createConcurrency);
 
-    log(`scheduler: creating ${config.pods} pending pods`);
-    const schedPods = await client.call<PhaseResult>(
-      'createPods',
-      NS_SCHED,
-      config.pods,
-      config.createConcurrency,
-    );
-    if (schedPods.errors) throw new Error(`creating pods failed: ${schedPods.firstError}`);
-    await client.call('watchBound', NS_SCHED, config.pods);
-    log(`scheduler: starting (${config.strategy}, ${config.concurrency} bindings in flight)`);
-    const schedCpuStart = { ...sampleCpu(), scheduler: 0 };
-    const schedulerStart = performance.timeOrigin + performance.now();
-    const beforeScheduler = threadIds();
-    const run = startSchedulerWorker({
-      role: 'scheduler',
-      url: server.url,
-      strategy: config.strategy,
-      parallelBinds: config.concurrency,
-    });
-    workers.push(run.worker);
-    schedulerStats = await workerThreadStats(run.worker, beforeScheduler);
-    const syncedAt = await run.synced;
-    log(`scheduler: synced after ${Math.round(syncedAt - schedulerStart)} ms`);
-    const allBoundAt = await client.call<number>('awaitBound');
-    const schedulerCpu = cpuPerPod(schedCpuStart, sampleCpu(), config.pods);
-    const scheduler = await run.stop();
-    const schedulerMs = allBoundAt - schedulerStart;
-    log(`scheduler: ${Math.round((config.pods / schedulerMs) * 1000)}/s`);
-    const boundCheck = await client.call<{ total: number; bound: number }>('countBound', NS_SCHED);
+  log(`scheduler: creating ${config.pods} pending pods`);
+  const schedPods = await client.call<PhaseResult>(
+    'createPods',
+    NS_SCHED,
+    config.pods,
+    config.createConcurrency,
+  );
+  if (schedPods.errors) throw new Error(`creating pods failed: ${schedPods.firstError}`);
+  await client.call('watchBound', NS_SCHED, config.pods);
+  log(`scheduler: starting (${config.strategy}, ${config.concurrency} bindings in flight)`);
+  const schedCpuStart = { ...sampleCpu(), scheduler: 0 };
+  const schedulerStart = performance.timeOrigin + performance.now();
+  const beforeScheduler = threadIds();
+  const run = startSchedulerWorker({
+    role: 'scheduler',
+    url: server.url,
+    strategy: config.strategy,
+    parallelBinds: config.concurrency,
+  });
+  workers.push(run.worker);
+  schedulerStats = await workerThreadStats(run.worker, beforeScheduler);
+  const syncedAt = await run.synced;
+  log(`scheduler: synced after ${Math.round(syncedAt - schedulerStart)} ms`);
+  const allBoundAt = await client.call<number>('awaitBound');
+  const schedulerCpu = cpuPerPod(schedCpuStart, sampleCpu(), config.pods);
+  const scheduler = await run.stop();
+  const schedulerMs = allBoundAt - schedulerStart;
+  log(`scheduler: ${Math.round((config.pods / schedulerMs) * 1000)}/s`);
+  const boundCheck = await client.call<{ total: number; bound: number }>('countBound', NS_SCHED);
 
-    const report: Report = {
-      command,
-      machine: machineDescription(),
-      etcdVersion,
-      config,
-      nodesCreated,
-      bindOnly,
-      bindCpu,
-      schedulerMs,
-      schedulerSyncMs: syncedAt - schedulerStart,
-      schedulerCpu,
-      scheduler,
-      boundCheck,
-      loadAverage: loadAtStart,
-      wallSeconds: (Date.now() - started) / 1000,
-    };
-    process.stdout.write(`${markdown(report)}\n`);
-  } finally {
-    await cleanup();
-  }
-}
-
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    log(`failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    process.exit(1);
-  },
-);
+  const report: Report = {
+    command,
+    machine: machineDescription(),
+    etcdVersion,
+    config,
+    nodesCreated,
+    bindOnly,
+    bindCpu,
+    schedulerMs,
+    schedulerSyncMs: syncedAt - schedulerStart,
+    schedulerCpu,
+    scheduler,
+    boundCheck,
+    loadAverage: loadAtStart,
+    wallSeconds: (Date.now() - started) / 1000,
+  };
+  process.stdout.write(`${markdown(report)}\n`);
+});

@@ -11,11 +11,13 @@
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
+import { markdownTable } from './bench-kit.js';
+import { freePort, freePortPair } from './free-port.js';
+import { processMemory } from './process-memory.js';
 
 const CLI = path.resolve('dist/cli/kubicle.js');
 const WEB_MANIFEST = path.resolve('manifests/web.yaml');
@@ -30,36 +32,6 @@ interface RunResult {
   rssIdleMb: number;
   rssAppMb: number;
   hwmMb: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A port P with P + 1 free too (etcd's client and peer ports). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    const next = await new Promise<boolean>((resolve) => {
-      const server = net.createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port + 1, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (next) return port;
-  }
-}
-
-function memoryMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return kb / 1024;
 }
 
 function fetchText(url: string): Promise<string> {
@@ -118,7 +90,7 @@ async function oneRun(kubectl: string): Promise<RunResult> {
     await until(async () => (/Kubicle is ready/.test(output) ? true : undefined), 60_000, 'up to be ready');
     const readyMs = performance.now() - started;
     await sleep(SETTLE_MS);
-    const rssIdleMb = memoryMb(up.pid!, 'VmRSS');
+    const rssIdleMb = processMemory(up.pid!).rssKiB / 1024;
 
     const kubeconfig = path.join(dataDir, 'kubeconfig');
     const applied = performance.now();
@@ -136,8 +108,8 @@ async function oneRun(kubectl: string): Promise<RunResult> {
     );
     const allBackendsMs = performance.now() - applied;
     await sleep(SETTLE_MS);
-    const rssAppMb = memoryMb(up.pid!, 'VmRSS');
-    const hwmMb = memoryMb(up.pid!, 'VmHWM');
+    const { rssKiB, hwmKiB } = processMemory(up.pid!);
+    const [rssAppMb, hwmMb] = [rssKiB / 1024, hwmKiB / 1024];
     return { readyMs, firstAnswerMs, allBackendsMs, rssIdleMb, rssAppMb, hwmMb };
   } catch (err) {
     process.stderr.write(output.slice(-3000));
@@ -169,20 +141,15 @@ async function main(): Promise<void> {
     `**${median(runs.map(pick)).toFixed(digits)} ${unit}** (${runs.map((r) => pick(r).toFixed(digits)).join(', ')})`;
   const s = (r: RunResult, key: 'readyMs' | 'firstAnswerMs' | 'allBackendsMs') => r[key] / 1000;
   console.log(`## kubicle up (${RUNS} cold starts, 1-minute load average before: ${load})\n`);
-  console.log('| measurement | Kubicle: median (each run) | anchor |');
-  console.log('| --- | --- | --- |');
-  console.log(`| cold start to node Ready | ${cell((r) => s(r, 'readyMs'), 's', 2)} | target < 5 s |`);
-  console.log(
-    `| apply web.yaml → first answer on the NodePort | ${cell((r) => s(r, 'firstAnswerMs'), 's', 2)} | — |`,
-  );
-  console.log(
-    `| apply web.yaml → all 3 replicas answering | ${cell((r) => s(r, 'allBackendsMs'), 's', 2)} | — |`,
-  );
-  console.log(`| RSS of the up process, idle | ${cell((r) => r.rssIdleMb, 'MB')} | target < 250 MB |`);
-  console.log(
-    `| RSS of the up process, web app running | ${cell((r) => r.rssAppMb, 'MB')} | target < 250 MB |`,
-  );
-  console.log(`| peak RSS (VmHWM) of the up process | ${cell((r) => r.hwmMb, 'MB')} | — |`);
+  const rows = [
+    ['cold start to node Ready', cell((r) => s(r, 'readyMs'), 's', 2), 'target < 5 s'],
+    ['apply web.yaml → first answer on the NodePort', cell((r) => s(r, 'firstAnswerMs'), 's', 2), '—'],
+    ['apply web.yaml → all 3 replicas answering', cell((r) => s(r, 'allBackendsMs'), 's', 2), '—'],
+    ['RSS of the up process, idle', cell((r) => r.rssIdleMb, 'MB'), 'target < 250 MB'],
+    ['RSS of the up process, web app running', cell((r) => r.rssAppMb, 'MB'), 'target < 250 MB'],
+    ['peak RSS (VmHWM) of the up process', cell((r) => r.hwmMb, 'MB'), '—'],
+  ];
+  console.log(markdownTable(['measurement', 'Kubicle: median (each run)', 'anchor'], rows).join('\n'));
 }
 
 main().catch((err: unknown) => {

@@ -5,27 +5,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
+import type * as FreePortModule from '../../bench/free-port.js';
+import type * as EtcdProcessModule from '../../cli/etcd-process.js';
 
 export const STATE_FILE = path.join(os.tmpdir(), `kubicle-test-etcd-${process.pid}.json`);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export default async function globalSetup(): Promise<void> {
   // Global setup runs outside jest's module system, where only compiled JavaScript can be imported:
-  // it uses the built etcd launcher (`npm test` builds before it runs jest).
+  // it uses the built etcd launcher and port finder (`npm test` builds before it runs jest).
   const launcher = path.resolve('dist/cli/etcd-process.js');
-  if (!fs.existsSync(launcher)) throw new Error(`${launcher} is missing: run 'npm run build' first`);
-  const { startEtcd } = (await import(launcher)) as typeof import('../../cli/etcd-process.js');
+  const ports = path.resolve('dist/bench/free-port.js');
+  for (const built of [launcher, ports]) {
+    if (!fs.existsSync(built)) throw new Error(`${built} is missing: run 'npm run build' first`);
+  }
+  const { startEtcd } = (await import(launcher)) as typeof EtcdProcessModule;
+  const { freePort } = (await import(ports)) as typeof FreePortModule;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-test-etcd-'));
   const clientPort = await freePort();
   const peerPort = await freePort();
