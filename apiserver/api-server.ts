@@ -23,6 +23,7 @@ import type { HandlerDeps } from './http/resource-handlers.js';
 import { discoveryRouter } from './http/discovery-routes.js';
 import { bodyReader } from './http/body-reader.js';
 import { tokenAuthentication } from './http/token-authentication.js';
+import { maxInFlight } from './http/max-in-flight.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { EtcdCompactor } from './storage/etcd-compactor.js';
 import { NamespaceLifecycle } from './rest/namespace-lifecycle.js';
@@ -43,6 +44,12 @@ export interface ApiServerConfig {
   tokens?: readonly string[];
   /** Serve HTTPS with this certificate and key (PEM); plain HTTP without. */
   tls?: { cert: string; key: string };
+  /** The cluster CA (PEM), served to anyone at `/cacerts` so joining agents can check it. */
+  caCert?: string;
+  /** Read-only requests served at once before 429 (watches and log follows not counted); 0: no limit. */
+  maxRequestsInFlight?: number;
+  /** Mutating requests served at once before 429; 0: no limit. */
+  maxMutatingRequestsInFlight?: number;
   log: (line: string) => void;
 }
 
@@ -55,6 +62,8 @@ export const DEFAULT_API_SERVER_CONFIG: ApiServerConfig = {
   compactionIntervalMs: 5 * 60 * 1000,
   bookmarkIntervalMs: 60 * 1000,
   maxBodyBytes: 3 * 1024 * 1024,
+  maxRequestsInFlight: 400,
+  maxMutatingRequestsInFlight: 200,
   log: (line) => console.log(line),
 };
 
@@ -148,11 +157,21 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(tokenAuthentication(config.tokens));
+  app.use(
+    maxInFlight({
+      readonly: config.maxRequestsInFlight ?? 0,
+      mutating: config.maxMutatingRequestsInFlight ?? 0,
+    }),
+  );
   app.use(bodyReader(config.maxBodyBytes));
   // Resource URLs are nearly all the traffic and no other route claims them: they are matched first,
   // so a request does not walk the discovery routes on its way.
   app.use(resourceHandler(deps));
   app.get(['/healthz', '/livez'], (_req, res) => void res.type('text/plain').send('ok'));
+  if (config.caCert) {
+    const caCert = config.caCert;
+    app.get('/cacerts', (_req, res) => void res.type('application/x-pem-file').send(caCert));
+  }
   app.get('/readyz', async (_req, res) => {
     try {
       await client.maintenance.status();

@@ -15,13 +15,14 @@
  * - File paths are taken relative to the kubeconfig's directory, as client-node resolves them.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
-import type https from 'node:https';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 import { parse } from 'yaml';
 import type { ClusterAccess } from '../machinery/api-client.js';
 import { kubeconfigFile, loadClusterConfig } from './command-kit.js';
 import { kubeconfigYaml } from './kubeconfig.js';
+import { parseJoinToken, verifyCaCertificate } from './join-token.js';
 
 /** A file path or base64 data, as kubeconfig fields come in pairs (`client-key`, `client-key-data`). */
 export type FileOrData = { file: string } | { data: string };
@@ -147,11 +148,12 @@ export function loadClusterAccess(
   kubeconfig: string | undefined,
   server: string | undefined,
   token?: string,
+  caCert?: string,
 ): ClusterAccess {
   let parsed: StaticKubeconfig | undefined;
   if (server) {
     if (/^https?:\/\//.test(server))
-      parsed = parseStaticKubeconfig(kubeconfigYaml(server, 'kubicle', { token }), process.cwd());
+      parsed = parseStaticKubeconfig(kubeconfigYaml(server, 'kubicle', { token, caCert }), process.cwd());
   } else {
     const file = kubeconfigFile(kubeconfig);
     if (fs.existsSync(file)) {
@@ -160,4 +162,41 @@ export function loadClusterAccess(
   }
   // client-node reads what this does not understand, and reports what is wrong the way it always did.
   return parsed ? new StaticClusterAccess(parsed) : loadClusterConfig(kubeconfig, server, token);
+}
+
+/**
+ * Access for `kubicle agent --server URL --token T`. A join token that names the cluster CA
+ * (join-token.ts) is checked first against the CA the server hands out at `/cacerts`, fetched without
+ * trusting anything yet; only that CA is trusted afterwards. A bare token gets unverified TLS.
+ */
+export async function joinCluster(server: string, token: string): Promise<ClusterAccess> {
+  const join = parseJoinToken(token);
+  if (!join.caHash) return loadClusterAccess(undefined, server, join.secret);
+  let fetched: string;
+  try {
+    fetched = await fetchUntrusted(new URL('/cacerts', server));
+  } catch (err) {
+    throw new Error(`cannot fetch the cluster CA from ${server}/cacerts: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const verified = verifyCaCertificate(join, fetched);
+  if (!verified.ok) throw new Error(`refusing to join ${server}: ${verified.why}`);
+  return loadClusterAccess(undefined, server, join.secret, verified.caPem);
+}
+
+function fetchUntrusted(url: URL): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const get = url.protocol === 'https:' ? https.get : http.get;
+    const req = get(url, { rejectUnauthorized: false, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve(body) : reject(new Error(`HTTP ${res.statusCode ?? 0}`)),
+      );
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
 }

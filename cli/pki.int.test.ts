@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureServingCertificate, subjectAltName } from './pki.js';
+import { ensureServingCertificate, servingNames, subjectAltName } from './pki.js';
 
 describe('subjectAltName', () => {
   it('lists DNS names, then IP addresses, sorted and without repeats', () => {
@@ -12,6 +12,18 @@ describe('subjectAltName', () => {
         ipAddresses: ['127.0.0.1', '10.96.0.1'],
       }),
     ).toBe('DNS:kubernetes,DNS:localhost,IP:10.96.0.1,IP:127.0.0.1');
+  });
+});
+
+describe('servingNames', () => {
+  it('covers loopback, the kubernetes Service and the extra names, split into addresses and names', () => {
+    const names = servingNames(['192.0.2.10', 'api.example.com', '0.0.0.0', undefined]);
+    expect(names.ipAddresses).toEqual(expect.arrayContaining(['127.0.0.1', '10.96.0.1', '192.0.2.10']));
+    expect(names.ipAddresses).not.toContain('0.0.0.0');
+    expect(names.dnsNames).toEqual(
+      expect.arrayContaining(['localhost', 'kubernetes.default.svc', 'api.example.com']),
+    );
+    expect(names.dnsNames).not.toContain('192.0.2.10');
   });
 });
 

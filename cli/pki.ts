@@ -10,6 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -36,14 +37,15 @@ export function subjectAltName(names: CertificateNames): string {
 
 /**
  * The names an API server on this host is reached by: loopback, the host's name and addresses, the
- * address it binds to, and the `kubernetes` Service's cluster IP and DNS names.
+ * `kubernetes` Service's cluster IP and DNS names, and `extra` (addresses and names given by flag,
+ * such as a load balancer's): each is an IP address or a DNS name.
  */
-export function servingNames(...addresses: (string | undefined)[]): CertificateNames {
+export function servingNames(extra: readonly (string | undefined)[] = []): CertificateNames {
   const hostAddresses = Object.values(os.networkInterfaces())
     .flat()
     .filter((a) => a !== undefined && a.family === 'IPv4')
     .map((a) => a!.address);
-  const extra = addresses.filter((a): a is string => !!a && a !== '0.0.0.0');
+  const given = extra.filter((a): a is string => !!a && a !== '0.0.0.0');
   return {
     dnsNames: [
       'localhost',
@@ -52,8 +54,14 @@ export function servingNames(...addresses: (string | undefined)[]): CertificateN
       'kubernetes.default',
       'kubernetes.default.svc',
       'kubernetes.default.svc.cluster.local',
+      ...given.filter((name) => net.isIP(name) === 0),
     ],
-    ipAddresses: ['127.0.0.1', KUBERNETES_SERVICE_IP, ...hostAddresses, ...extra],
+    ipAddresses: [
+      '127.0.0.1',
+      KUBERNETES_SERVICE_IP,
+      ...hostAddresses,
+      ...given.filter((a) => net.isIP(a) !== 0),
+    ],
   };
 }
 

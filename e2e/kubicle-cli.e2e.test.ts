@@ -113,14 +113,21 @@ describe('kubicle up', () => {
       expect.arrayContaining(['default', 'kube-system']),
     );
 
-    // Another host joins with the printed command: --server and --token, nothing else.
+    // Another host joins with the printed command: --server and the join token, which names the
+    // cluster CA; a token naming another CA, or a wrong secret, is refused at once.
     const server = `https://127.0.0.1:${port}`;
+    const joinToken = fs.readFileSync(path.join(dataDir, 'join-token'), 'utf8').trim();
+    expect(joinToken).toMatch(new RegExp(`^K10[0-9a-f]{64}::${token}$`));
+    expect(first.output()).toContain(`--token $(cat ${path.join(dataDir, 'join-token')})`);
     const agentArgs = ['agent', '--server', server, '--simulate', '1', '--node-name-prefix', 'joined-'];
-    const intruder = run([...agentArgs, '--token', 'not-the-token']);
-    running.push(intruder);
-    expect(await intruder.exited).not.toBe(0);
-    expect(intruder.output()).toMatch(/Unauthorized/);
-    const agent = run([...agentArgs, '--token', token]);
+    const wrongSecret = run([...agentArgs, '--token', joinToken.replace(/::.*$/, '::not-the-token')]);
+    const wrongCa = run([...agentArgs, '--token', `K10${'0'.repeat(64)}::${token}`]);
+    running.push(wrongSecret, wrongCa);
+    expect(await wrongSecret.exited).not.toBe(0);
+    expect(wrongSecret.output()).toMatch(/refused this agent's credentials \(401 Unauthorized\)/);
+    expect(await wrongCa.exited).not.toBe(0);
+    expect(wrongCa.output()).toMatch(/refusing to join .*is not the one the token names/);
+    const agent = run([...agentArgs, '--token', joinToken]);
     running.push(agent);
     const joined = await waitFor(() => core.readNode({ name: 'joined-0' }).catch(() => undefined), {
       timeoutMs: 30_000,

@@ -23,6 +23,7 @@ describe('isPublicPath', () => {
     ['/readyz', true],
     ['/readyz/etcd', true],
     ['/version', true],
+    ['/cacerts', true],
     ['/api', false],
     ['/api/v1/namespaces/default/pods', false],
     ['/openapi/v3', false],

@@ -4,14 +4,15 @@
  * other hosts.
  *
  * Contract: with no tokens configured every request passes (tests, embedded servers). Otherwise a
- * request passes when its `Authorization: Bearer <token>` header names one of them; the health and
+ * request passes when its `Authorization: Bearer <token>` header names one of them. The health and
  * version endpoints pass without one, as upstream lets anonymous clients read them
- * (system:public-info-viewer). Anything else gets upstream's 401 Status, with no hint of why.
+ * (system:public-info-viewer), and so does `/cacerts`, the CA a joining agent checks against its
+ * token. Anything else gets upstream's 401 Status, with no hint of why.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/cacerts']);
 
 /** Whether `authorization` (the header's value) carries one of the tokens. Pure. */
 export function bearerTokenMatches(authorization: string | undefined, tokens: readonly Buffer[]): boolean {

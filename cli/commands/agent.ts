@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 
 import { startKubelet } from '../../kubelet/kubelet.js';
 import { startSimulatedNodes } from '../../kubelet/simulated-nodes.js';
-import { loadClusterAccess } from '../cluster-access.js';
+import { joinCluster, loadClusterAccess } from '../cluster-access.js';
 import { clientFor } from '../../machinery/api-client.js';
 import type { ClusterAccess } from '../../machinery/api-client.js';
 import { ApiStatusError } from '../../machinery/api-status-error.js';
@@ -27,7 +27,8 @@ Options:
   --kubeconfig FILE       kubeconfig of the API server (default: $KUBECONFIG, else
                           ${path.join(defaultDataDir(), 'kubeconfig')})
   --server URL            the API server's URL instead of a kubeconfig (plain HTTP or insecure TLS)
-  --token TOKEN           the cluster's token, with --server (kubicle up prints how to join)
+  --token TOKEN           the join token, with --server: kubicle up writes it to DIR/join-token; it
+                          names the cluster CA, which the agent checks before trusting the server
   --node-name NAME        this node's name (default: the host name, lower-cased)
   --node-ip IP            the address other hosts and the API server reach this node at
                           (default: the address of the default route's interface)
@@ -66,7 +67,10 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(USAGE);
-  const kubeConfig = loadClusterAccess(values.kubeconfig, values.server, values.token);
+  const kubeConfig =
+    values.server && values.token
+      ? await joinCluster(values.server, values.token).catch((err: Error) => fail(err.message))
+      : loadClusterAccess(values.kubeconfig, values.server, values.token);
   const simulate = integerFlag(values.simulate, '--simulate', 0, 32_768);
   await checkCredentials(kubeConfig);
 

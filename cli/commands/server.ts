@@ -11,6 +11,7 @@ import { writeKubeconfig } from '../kubeconfig.js';
 import { apiServerConfig, COMMON_OPTIONS } from '../api-server-options.js';
 import { defaultDataDir, describeStartError, fail, onShutdown, portOf } from '../command-kit.js';
 import { ensureServingCertificate, servingNames } from '../pki.js';
+import { formatJoinToken } from '../join-token.js';
 import type { ServingCertificate } from '../pki.js';
 import type { Command } from '../command-kit.js';
 
@@ -22,10 +23,11 @@ Options:
   --etcd-servers URLS     etcd client URLs (required)
   --port PORT             API server port (default: 6443)
   --bind-address ADDR     API server address (default: 127.0.0.1)
+  --tls-san NAMES         more names and addresses for the serving certificate (comma-separated)
   --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
   --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
   --token TOKEN           the bearer token clients must present (default: a new random one,
-                          printed); agents join with --server URL --token TOKEN
+                          printed in a join token that also names the CA, for kubicle agent)
   --cert-dir DIR          where the cluster CA and the serving certificate are kept, made when
                           missing (default: ${path.join(defaultDataDir(), 'pki')})
   --kubeconfig FILE       also write a kubeconfig for this server (with the token and CA) to FILE
@@ -39,6 +41,7 @@ async function run(argv: string[]): Promise<void> {
       kubeconfig: { type: 'string' },
       token: { type: 'string' },
       'cert-dir': { type: 'string' },
+      'tls-san': { type: 'string' },
     },
   });
   if (values.help) return void console.log(USAGE);
@@ -52,11 +55,12 @@ async function run(argv: string[]): Promise<void> {
   try {
     pki = ensureServingCertificate(
       path.resolve(values['cert-dir'] ?? path.join(defaultDataDir(), 'pki')),
-      servingNames(values['bind-address']),
+      servingNames([values['bind-address'], ...(values['tls-san']?.split(',') ?? [])]),
     );
     server = await startApiServer({
       ...apiServerConfig(values, etcdServers, port),
       tokens: [token],
+      caCert: pki.caCert,
       tls: pki,
     });
   } catch (err) {
@@ -67,7 +71,8 @@ async function run(argv: string[]): Promise<void> {
   console.log(
     `Kubicle API server is ready: ${server.url}${values.kubeconfig ? `, kubeconfig ${values.kubeconfig}` : ''}`,
   );
-  if (!values.token) console.log(`  clients join with: --server ${server.url} --token ${token}`);
+  if (!values.token)
+    console.log(`  agents join with: --server ${server.url} --token ${formatJoinToken(pki.caCert, token)}`);
 }
 
 export const serverCommand: Command = {

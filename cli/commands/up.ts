@@ -8,6 +8,7 @@
  * Kubernetes node does when its kubelet restarts; `up` again adopts them, `kubicle down` removes them.
  */
 import { setMaxListeners } from 'node:events';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,7 +37,8 @@ import type { Command } from '../command-kit.js';
 import { startEtcd } from '../etcd-process.js';
 import type { EtcdProcess } from '../etcd-process.js';
 import { writeKubeconfig } from '../kubeconfig.js';
-import { clusterTokenFile, ensureClusterToken } from '../cluster-token.js';
+import { ensureClusterToken } from '../cluster-token.js';
+import { formatJoinToken } from '../join-token.js';
 import { ensureServingCertificate, servingNames } from '../pki.js';
 import type { ServingCertificate } from '../pki.js';
 import { StepReporter } from '../step-reporter.js';
@@ -52,14 +54,16 @@ the controller manager, the scheduler, and for this host the kubelet (on Docker)
 (iptables) and the cluster DNS. Writes DIR/kubeconfig and runs until interrupted (Ctrl-C).
 
 Stopping leaves pods running and their Service rules in place; 'up' again on the same DIR resumes the
-same cluster, 'kubicle down' removes them. Clients present the cluster's token (DIR/token), which the
-kubeconfig carries; 'kubicle agent --server URL --token TOKEN' joins another host.
+same cluster, 'kubicle down' removes them. The API server speaks TLS with the cluster's own CA and
+admits clients with the cluster's token, both in the kubeconfig; another host joins with
+'kubicle agent --server URL --token $(cat DIR/join-token)', which also names the CA.
 
 Options:
   --data-dir DIR          where etcd data, the kubeconfig and pod volumes live
                           (default: ${defaultDataDir()})
   --port PORT             API server port (default: 6443)
   --bind-address ADDR     API server address (default: 127.0.0.1)
+  --tls-san NAMES         more names and addresses for the serving certificate (comma-separated)
   --etcd-servers URLS     use these etcd servers instead of starting one (comma-separated)
   --etcd-port PORT        client port of the etcd started by up (default: 2379; peer port is +1)
   --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
@@ -78,6 +82,7 @@ async function run(argv: string[]): Promise<void> {
       ...COMMON_OPTIONS,
       'data-dir': { type: 'string' },
       'etcd-port': { type: 'string' },
+      'tls-san': { type: 'string' },
       'node-name': { type: 'string' },
       'node-ip': { type: 'string' },
       'kubelet-port': { type: 'string' },
@@ -159,7 +164,7 @@ async function run(argv: string[]): Promise<void> {
     pki = await progress.step('certificates', async () =>
       ensureServingCertificate(
         path.join(dataDir, 'pki'),
-        servingNames(values['bind-address'], values['node-ip']),
+        servingNames([values['bind-address'], values['node-ip'], ...(values['tls-san']?.split(',') ?? [])]),
       ),
     );
   } catch (err) {
@@ -168,7 +173,13 @@ async function run(argv: string[]): Promise<void> {
   try {
     server = await progress.step(
       'API server',
-      () => startApiServer({ ...apiServerConfig(values, etcdServers, port), tokens: [token], tls: pki }),
+      () =>
+        startApiServer({
+          ...apiServerConfig(values, etcdServers, port),
+          tokens: [token],
+          tls: pki,
+          caCert: pki.caCert,
+        }),
       (started) => started.url,
     );
   } catch (err) {
@@ -176,6 +187,9 @@ async function run(argv: string[]): Promise<void> {
   }
   const kubeconfigFile = path.join(dataDir, 'kubeconfig');
   writeKubeconfig(kubeconfigFile, server.url, { token, caCert: pki.caCert });
+  // The join token names the CA, so an agent on another host can check it is joining this cluster.
+  const joinTokenFile = path.join(dataDir, 'join-token');
+  fs.writeFileSync(joinTokenFile, `${formatJoinToken(pki.caCert, token)}\n`, { mode: 0o600 });
   const kubeConfig = loadClusterConfig(kubeconfigFile, undefined);
   // A fixed identity lets a restarted up take its own Leases back at once instead of waiting for them
   // to expire.
@@ -310,7 +324,7 @@ async function run(argv: string[]): Promise<void> {
   console.log(
     `Kubicle is ready: API server ${server.url}, kubeconfig ${kubeconfigFile}\n` +
       `  export KUBECONFIG=${kubeconfigFile}; kubectl get nodes    (or: kubicle get nodes)\n` +
-      `  another host joins with: kubicle agent --server ${server.url} --token $(cat ${clusterTokenFile(dataDir)})` +
+      `  another host joins with: kubicle agent --server ${server.url} --token $(cat ${joinTokenFile})` +
       (server.url.includes('127.0.0.1') ? ' (start up with --bind-address 0.0.0.0 for that)' : ''),
   );
 }
