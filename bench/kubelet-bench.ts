@@ -382,6 +382,9 @@ function startKubeletProcess(
       String(port),
       '--data-dir',
       dataDir,
+      // The kubelet alone: its memory is what is measured, and the host's rules are left alone.
+      '--proxy-mode',
+      'none',
     ],
     {
       stdio: ['ignore', out, out],

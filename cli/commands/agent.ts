@@ -1,14 +1,16 @@
 /**
  * `kubicle agent`: what runs on each host of a cluster, against its API server. By default the
- * kubelet for this host (on Docker); with `--simulate N`, N simulated nodes instead, for tests and
- * benchmarks at scale. The host components are started side by side from one list, so another one
- * (the service proxy) joins by adding an entry; if any of them stops unexpectedly the agent exits.
+ * kubelet for this host (on Docker) and the service proxy; with `--simulate N`, N simulated nodes
+ * instead, for tests and benchmarks at scale. The host components are started side by side from one
+ * list; if any of them stops unexpectedly the agent exits.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { startKubelet } from '../../kubelet/kubelet.js';
+import { startProxy } from '../../proxy/proxy-server.js';
+import type { ProxyMode } from '../../proxy/proxy-server.js';
 import { startSimulatedNodes } from '../../kubelet/simulated-nodes.js';
 import { joinCluster, loadClusterAccess } from '../cluster-access.js';
 import { clientFor } from '../../machinery/api-client.js';
@@ -20,8 +22,9 @@ import type { Command } from '../command-kit.js';
 const USAGE = `Usage: kubicle agent [options]
 
 Runs the node components of this host against an API server: the kubelet, which registers this host
-as a Node and runs the pods bound to it on Docker. With --simulate N, registers N simulated nodes
-instead, which play their pods without Docker (Running and Ready after a delay).
+as a Node and runs the pods bound to it on Docker, and the service proxy, which makes Services reach
+their pods from this host. With --simulate N, registers N simulated nodes instead, which play their
+pods without Docker (Running and Ready after a delay).
 
 Options:
   --kubeconfig FILE       kubeconfig of the API server (default: $KUBECONFIG, else
@@ -36,10 +39,14 @@ Options:
   --data-dir DIR          where pod volumes live (default: ${path.join(defaultDataDir(), 'kubelet')})
   --cluster-dns IP        the nameserver of ClusterFirst pods (default: 10.96.0.10)
   --cluster-domain NAME   (default: cluster.local)
-  --simulate N            register N simulated nodes instead of running the kubelet
+  --proxy-mode MODE       the service proxy beside the kubelet: auto (iptables where usable, else
+                          userspace), iptables, userspace, or none (default: auto)
+  --simulate N            register N simulated nodes instead of running the kubelet and proxy
   --node-name-prefix P    simulated node names are P0, P1, ... (default: sim-node-)
   --ready-delay-ms MS     simulated pods become Running and Ready after MS (default: 500)
   -h, --help              show this help`;
+
+const PROXY_MODES = ['auto', 'iptables', 'userspace', 'none'];
 
 /** A host component as the agent runs it: started, then awaited until it stops. */
 interface Component {
@@ -63,6 +70,7 @@ async function run(argv: string[]): Promise<void> {
       simulate: { type: 'string' },
       'node-name-prefix': { type: 'string' },
       'ready-delay-ms': { type: 'string' },
+      'proxy-mode': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -74,6 +82,10 @@ async function run(argv: string[]): Promise<void> {
   const simulate = integerFlag(values.simulate, '--simulate', 0, 32_768);
   await checkCredentials(kubeConfig);
 
+  const nodeName = values['node-name'] ?? os.hostname().toLowerCase();
+  const proxyMode = values['proxy-mode'] ?? 'auto';
+  if (!PROXY_MODES.includes(proxyMode))
+    fail(`--proxy-mode must be one of ${PROXY_MODES.join(', ')}, got ${JSON.stringify(proxyMode)}`);
   const components: Component[] = [];
   if (simulate !== undefined) {
     components.push({
@@ -97,7 +109,7 @@ async function run(argv: string[]): Promise<void> {
       async start(signal) {
         const kubelet = await startKubelet({
           kubeConfig,
-          nodeName: values['node-name'] ?? os.hostname().toLowerCase(),
+          nodeName,
           nodeIP: values['node-ip'],
           port: portOf(values.port, 10250, '--port'),
           dataDir: path.resolve(values['data-dir'] ?? path.join(defaultDataDir(), 'kubelet')),
@@ -111,6 +123,22 @@ async function run(argv: string[]): Promise<void> {
         };
       },
     });
+    if (proxyMode !== 'none')
+      components.push({
+        name: 'service proxy',
+        async start(signal) {
+          const proxy = await startProxy({
+            client: clientFor(kubeConfig, { userAgent: 'kube-proxy' }),
+            nodeName,
+            nodeIPs: values['node-ip'] ? [values['node-ip']] : undefined,
+            mode: proxyMode as ProxyMode | 'auto',
+            signal,
+            log: (line) => console.error(line),
+          });
+          const backend = proxy.iptablesBackend ? ` (${proxy.iptablesBackend} iptables)` : '';
+          return { done: proxy.stopped, description: `service proxy in ${proxy.mode} mode${backend}` };
+        },
+      });
   }
 
   const controller = new AbortController();
