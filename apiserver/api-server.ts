@@ -14,6 +14,8 @@ import { ApiError } from './api-error.js';
 import { ResourceRegistry } from './resource-registry.js';
 import { EtcdStorage } from './storage/etcd-storage.js';
 import { kvCallsFor } from './storage/etcd-kv-channel.js';
+import type { EncryptionConfig } from './storage/encryption-config.js';
+import { valueTransformer } from './storage/value-transformer.js';
 import { WatchCache } from './storage/watch-cache.js';
 import { ResourceStore } from './rest/resource-store.js';
 import { DEFAULT_SERVICE_RANGES, firstServiceIp, ServiceAllocator } from './rest/service-allocations.js';
@@ -50,6 +52,8 @@ export interface ApiServerConfig {
   maxRequestsInFlight?: number;
   /** Mutating requests served at once before 429; 0: no limit. */
   maxMutatingRequestsInFlight?: number;
+  /** Encryption at rest (`--encryption-provider-config`, see encryption-config.ts); none: plaintext. */
+  encryption?: EncryptionConfig;
   log: (line: string) => void;
 }
 
@@ -126,7 +130,12 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
 
   const registry = new ResourceRegistry();
   const kvCalls = kvCallsFor(config.etcdServers, client.kv);
-  const storage = new EtcdStorage(client, config.etcdPrefix, kvCalls.kv);
+  const storage = new EtcdStorage(
+    client,
+    config.etcdPrefix,
+    kvCalls.kv,
+    config.encryption?.secrets.length ? { secrets: valueTransformer(config.encryption.secrets) } : {},
+  );
   const allocator = new ServiceAllocator(config.etcdPrefix, config.serviceRanges, async (prefix) => {
     const keys = await client.getAll().prefix(prefix).keys();
     return keys.map((k) => k.slice(prefix.length));

@@ -1,7 +1,10 @@
 /**
  * The API server flags `up` and `server` share, and the settings they turn into.
  */
+import fs from 'node:fs';
 import type { ApiServerConfig } from '../apiserver/api-server.js';
+import { parseEncryptionConfig } from '../apiserver/storage/encryption-config.js';
+import type { EncryptionConfig } from '../apiserver/storage/encryption-config.js';
 import { DEFAULT_SERVICE_RANGES } from '../apiserver/rest/service-allocations.js';
 
 export const COMMON_OPTIONS = {
@@ -10,6 +13,7 @@ export const COMMON_OPTIONS = {
   'etcd-servers': { type: 'string' },
   'service-cluster-ip-range': { type: 'string' },
   'etcd-prefix': { type: 'string' },
+  'encryption-provider-config': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -22,11 +26,32 @@ export function apiServerConfig(
   port: number,
 ): Partial<ApiServerConfig> {
   const range = values['service-cluster-ip-range'];
+  const encryptionFile = values['encryption-provider-config'];
   return {
     etcdServers,
     port,
     bindAddress: values['bind-address'] ?? '127.0.0.1',
     ...(values['etcd-prefix'] ? { etcdPrefix: values['etcd-prefix'] } : {}),
     ...(range ? { serviceRanges: { ...DEFAULT_SERVICE_RANGES, clusterIpRange: range } } : {}),
+    ...(encryptionFile ? { encryption: readEncryptionConfig(encryptionFile) } : {}),
   };
+}
+
+/** The file of `--encryption-provider-config`, checked whole; errors name the flag and the file. */
+export function readEncryptionConfig(file: string): EncryptionConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(`--encryption-provider-config: cannot read ${file} (${reason})`, { cause: err });
+  }
+  try {
+    return parseEncryptionConfig(text);
+  } catch (err) {
+    throw new Error(
+      `--encryption-provider-config ${file}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
+  }
 }

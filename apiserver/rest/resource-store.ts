@@ -416,7 +416,8 @@ export class ResourceStore {
           throw err;
         }
       }
-      if (sameContent(obj, current))
+      // A stale value (e.g. under an old encryption key) is rewritten even when nothing changed.
+      if (sameContent(obj, current) && !this.storage.isStale(current))
         return { object: this.withTypeMeta(scope, current), created: false, warnings: [] };
 
       let extras: TxnExtras = { compares: [], operations: [] };

@@ -12,11 +12,19 @@
  *   that carry no precondition from the client).
  * - Lists can be paged: the continue token pins the revision of the first page, so pages form one
  *   consistent snapshot; a token older than the compaction window is `StorageExpired`.
+ * - Resources given a ValueTransformer (Secrets, under an encryption config) pass every value through
+ *   it on the way in and out, wherever values cross: reads, lists, writes, conflicts and watch events
+ *   (`decoderFor`). Every other resource takes the plain path, decided once per call by key prefix.
+ *   A value that does not transform is a 500 naming the key and the problem, never the value; one
+ *   that is not stored as a write would store it now is `isStale`, so an update rewrites it.
  */
 import type { Etcd3, IKeyValue, IRequestOp, IResponseOp, ICompare } from 'etcd3';
 import type { KubeObject } from '../api-object.js';
 import { isPlainObject } from '../api-object.js';
+import { ApiError } from '../api-error.js';
 import type { KvCalls } from './etcd-kv-channel.js';
+import { ValueTransformError } from './value-transformer.js';
+import type { ValueTransformer } from './value-transformer.js';
 
 export class StorageConflict extends Error {
   /**
@@ -59,8 +67,15 @@ export function rangeEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
+/** A stored key-value as an object, stamped with `revision` (default: the key's mod_revision). */
+export type KvDecoder = (kv: IKeyValue, revision?: string | number) => KubeObject;
+
 export function decode(kv: IKeyValue, revision: string | number = kv.mod_revision): KubeObject {
-  const obj = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+  return decodeValue(kv.value, revision);
+}
+
+function decodeValue(value: Buffer, revision: string | number): KubeObject {
+  const obj = JSON.parse(value.toString('utf8')) as KubeObject;
   // A freshly parsed object is nobody else's: its metadata can take the resourceVersion in place.
   const metadata: unknown = obj.metadata;
   if (isPlainObject(metadata)) metadata.resourceVersion = String(revision);
@@ -94,24 +109,105 @@ export function decodeContinue(token: string): ContinueState | undefined {
   return undefined;
 }
 
+function untransformable(key: string, err: unknown): unknown {
+  if (!(err instanceof ValueTransformError)) return err;
+  return new ApiError(
+    500,
+    'InternalError',
+    `Internal error occurred: unable to transform key "${key}": ${err.message}`,
+  );
+}
+
+interface EncryptedResource {
+  /** `<prefix>/<resource>/`: every key of the resource starts with it. */
+  keyPrefix: string;
+  transformer: ValueTransformer;
+  decode: KvDecoder;
+}
+
+function encryptedResource(
+  keyPrefix: string,
+  transformer: ValueTransformer,
+  stale: WeakSet<KubeObject>,
+): EncryptedResource {
+  return {
+    keyPrefix,
+    transformer,
+    decode: (kv, revision = kv.mod_revision) => {
+      const key = kv.key.toString('utf8');
+      let read: { value: Buffer; stale: boolean };
+      try {
+        read = transformer.fromStorage(kv.value, key);
+      } catch (err) {
+        throw untransformable(key, err);
+      }
+      const obj = decodeValue(read.value, revision);
+      if (read.stale) stale.add(obj);
+      return obj;
+    },
+  };
+}
+
 function isCompactedError(err: unknown): boolean {
   return err instanceof Error && /compacted/i.test(err.message);
 }
 
 export class EtcdStorage {
+  private readonly encrypted: EncryptedResource[];
+  private readonly staleObjects = new WeakSet<KubeObject>();
+
   /**
    * @param kv how Range and Txn reach etcd: the client's own calls unless a leaner channel to the
    * same etcd is given (`kvCallsFor`).
+   * @param transformers by resource (plural, e.g. `secrets`): how that resource's values are stored.
    */
   constructor(
     readonly client: Etcd3,
     readonly prefix = '/registry',
     private readonly kv: KvCalls = client.kv,
-  ) {}
+    transformers: Readonly<Record<string, ValueTransformer>> = {},
+  ) {
+    this.encrypted = Object.entries(transformers).map(([resource, transformer]) =>
+      encryptedResource(`${prefix}/${resource}/`, transformer, this.staleObjects),
+    );
+  }
+
+  /**
+   * Whether `obj`, as read from here, is stored other than a write would store it now (e.g. under an
+   * old encryption key): an update must then write even if nothing changed.
+   */
+  isStale(obj: KubeObject): boolean {
+    return this.staleObjects.has(obj);
+  }
+
+  /**
+   * How to decode values read at `keyOrPrefix` (one key, or the prefix of a list or watch): plain
+   * `decode` unless an encrypted resource's keys can be among them.
+   */
+  decoderFor(keyOrPrefix: string): KvDecoder {
+    if (this.encrypted.length === 0) return decode;
+    const within = this.encrypted.find((e) => keyOrPrefix.startsWith(e.keyPrefix));
+    if (within) return within.decode;
+    const spanned = this.encrypted.filter((e) => e.keyPrefix.startsWith(keyOrPrefix));
+    if (spanned.length === 0) return decode;
+    // A prefix above whole resources (e.g. the registry root): decided key by key.
+    return (kv, revision) => {
+      const key = kv.key.toString('utf8');
+      const resource = spanned.find((e) => key.startsWith(e.keyPrefix));
+      return resource ? resource.decode(kv, revision) : decode(kv, revision);
+    };
+  }
+
+  private encodeFor(key: string, obj: KubeObject): Buffer {
+    const value = encode(obj);
+    if (this.encrypted.length === 0) return value;
+    const resource = this.encrypted.find((e) => key.startsWith(e.keyPrefix));
+    return resource ? resource.transformer.toStorage(value, key) : value;
+  }
 
   async get(key: string): Promise<KubeObject | undefined> {
     const res = await this.kv.range({ key: Buffer.from(key) });
-    return res.kvs.length ? decode(res.kvs[0]) : undefined;
+    return res.kvs.length ? this.decoderFor(key)(res.kvs[0]) : undefined;
   }
 
   /** The current etcd revision: what a list taken now would report. */
@@ -143,7 +239,8 @@ export class EtcdStorage {
       throw err;
     }
     const listRevision = revision ?? Number(res.header.revision);
-    const items = res.kvs.map((kv) => decode(kv));
+    const decodeItem = this.decoderFor(prefix);
+    const items = res.kvs.map((kv) => decodeItem(kv));
     const result: StoredList = { items, revision: listRevision };
     if (res.more && res.kvs.length > 0) {
       const last = res.kvs[res.kvs.length - 1].key.toString('utf8');
@@ -156,7 +253,7 @@ export class EtcdStorage {
     const k = Buffer.from(key);
     const res = await this.kv.txn({
       compare: [{ key: k, target: 'Create', result: 'Equal', create_revision: 0 }, ...extras.compares],
-      success: [{ request_put: { key: k, value: encode(obj) } }, ...extras.operations],
+      success: [{ request_put: { key: k, value: this.encodeFor(key, obj) } }, ...extras.operations],
       failure: [],
     });
     if (!res.succeeded) throw new StorageConflict(key);
@@ -176,10 +273,10 @@ export class EtcdStorage {
         { key: k, target: 'Mod', result: 'Equal', mod_revision: expectedRevision },
         ...extras.compares,
       ],
-      success: [{ request_put: { key: k, value: encode(obj) } }, ...extras.operations],
+      success: [{ request_put: { key: k, value: this.encodeFor(key, obj) } }, ...extras.operations],
       failure: [{ request_range: { key: k } }],
     });
-    if (!res.succeeded) throw new StorageConflict(key, currentFrom(res.responses));
+    if (!res.succeeded) throw new StorageConflict(key, currentFrom(res.responses, this.decoderFor(key)));
     return withRevision(obj, Number(res.header.revision));
   }
 
@@ -194,7 +291,7 @@ export class EtcdStorage {
       success: [{ request_delete_range: { key: k } }, ...extras.operations],
       failure: [{ request_range: { key: k } }],
     });
-    if (!res.succeeded) throw new StorageConflict(key, currentFrom(res.responses));
+    if (!res.succeeded) throw new StorageConflict(key, currentFrom(res.responses, this.decoderFor(key)));
     return Number(res.header.revision);
   }
 
@@ -209,9 +306,9 @@ export class EtcdStorage {
   }
 }
 
-function currentFrom(responses: IResponseOp[]): KubeObject | undefined {
+function currentFrom(responses: IResponseOp[], decodeKv: KvDecoder): KubeObject | undefined {
   const kv = responses[0]?.response_range?.kvs[0];
-  return kv ? decode(kv) : undefined;
+  return kv ? decodeKv(kv) : undefined;
 }
 
 export function withRevision(obj: KubeObject, revision: number): KubeObject {

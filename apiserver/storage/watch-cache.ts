@@ -11,11 +11,14 @@
  *   resourceVersion, which the rebuilt cache or a direct watch serves.
  * - Subscriber callbacks run synchronously in the order events arrived; a slow client must buffer on
  *   its own side (the HTTP response does), never block the cache.
+ * - Values are decoded with the storage's decoder for the watched prefix, so encrypted resources are
+ *   decrypted here too. An event that cannot be decoded ends the etcd watch with that error: a direct
+ *   watch reports it to its client, the cache resets and its clients re-watch.
  */
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { IKeyValue, Watcher } from 'etcd3';
 import type { KubeObject } from '../api-object.js';
 import { decode, StorageExpired } from './etcd-storage.js';
-import type { EtcdStorage } from './etcd-storage.js';
+import type { EtcdStorage, KvDecoder } from './etcd-storage.js';
 
 export interface StorageEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -37,19 +40,24 @@ export interface Subscription {
   close(): void;
 }
 
-export function toStorageEvent(kind: 'put' | 'delete', kv: IKeyValue, prev?: IKeyValue): StorageEvent {
+export function toStorageEvent(
+  kind: 'put' | 'delete',
+  kv: IKeyValue,
+  prev?: IKeyValue,
+  decodeKv: KvDecoder = decode,
+): StorageEvent {
   const revision = Number(kv.mod_revision);
   const key = kv.key.toString('utf8');
   if (kind === 'delete') {
-    const last = prev ? decode(prev, revision) : { metadata: { resourceVersion: String(revision) } };
-    return { type: 'DELETED', key, object: last, prevObject: prev ? decode(prev) : undefined, revision };
+    const last = prev ? decodeKv(prev, revision) : { metadata: { resourceVersion: String(revision) } };
+    return { type: 'DELETED', key, object: last, prevObject: prev ? decodeKv(prev) : undefined, revision };
   }
   const created = kv.create_revision === kv.mod_revision;
   return {
     type: created ? 'ADDED' : 'MODIFIED',
     key,
-    object: decode(kv),
-    prevObject: !created && prev ? decode(prev) : undefined,
+    object: decodeKv(kv),
+    prevObject: !created && prev ? decodeKv(prev) : undefined,
     revision,
   };
 }
@@ -74,12 +82,18 @@ export async function watchEtcdDirect(
       if (!(err instanceof Error && /future revision/.test(err.message))) throw err;
     }
   }
-  const watcher = startEtcdWatcher(storage.client, prefix, fromRevision + 1, sink);
+  const watcher = startEtcdWatcher(storage, prefix, fromRevision + 1, sink);
   return { close: () => void watcher.cancel().catch(() => undefined) };
 }
 
-function startEtcdWatcher(client: Etcd3, prefix: string, startRevision: number, sink: EventSink): Watcher {
-  const watcher = client
+function startEtcdWatcher(
+  storage: EtcdStorage,
+  prefix: string,
+  startRevision: number,
+  sink: EventSink,
+): Watcher {
+  const decodeKv = storage.decoderFor(prefix);
+  const watcher = storage.client
     .watch()
     .prefix(prefix)
     .startRevision(String(startRevision))
@@ -92,8 +106,19 @@ function startEtcdWatcher(client: Etcd3, prefix: string, startRevision: number, 
     void watcher.cancel().catch(() => undefined);
     sink.onEnd(err);
   };
-  watcher.on('put', (kv, prev) => !ended && sink.onEvent(toStorageEvent('put', kv, prev)));
-  watcher.on('delete', (kv, prev) => !ended && sink.onEvent(toStorageEvent('delete', kv, prev)));
+  const deliver = (kind: 'put' | 'delete', kv: IKeyValue, prev: IKeyValue | undefined) => {
+    if (ended) return;
+    let event: StorageEvent;
+    try {
+      event = toStorageEvent(kind, kv, prev, decodeKv);
+    } catch (err) {
+      end(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    sink.onEvent(event);
+  };
+  watcher.on('put', (kv, prev) => deliver('put', kv, prev));
+  watcher.on('delete', (kv, prev) => deliver('delete', kv, prev));
   watcher.on('error', (err) => {
     // etcd cancels a watch whose start revision was compacted; anything else is a broken stream.
     const expired = /compact/i.test(err.message) || /canceled/i.test(err.message);
@@ -130,7 +155,7 @@ export class WatchCache {
     const revision = await this.storage.currentRevision();
     this.events.length = 0;
     this.coveredAfter = revision;
-    this.watcher = startEtcdWatcher(this.storage.client, this.prefix, revision + 1, {
+    this.watcher = startEtcdWatcher(this.storage, this.prefix, revision + 1, {
       onEvent: (event) => this.dispatch(event),
       onEnd: () => this.reset(),
     });

@@ -26,6 +26,8 @@ Options:
   --tls-san NAMES         more names and addresses for the serving certificate (comma-separated)
   --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
   --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
+  --encryption-provider-config FILE   encrypt Secrets in etcd as this EncryptionConfiguration
+                          (apiserver.config.k8s.io/v1; providers aesgcm and identity)
   --token TOKEN           the bearer token clients must present (default: a new random one,
                           printed in a join token that also names the CA, for kubicle agent)
   --cert-dir DIR          where the cluster CA and the serving certificate are kept, made when

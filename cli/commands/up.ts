@@ -67,6 +67,8 @@ Options:
   --etcd-servers URLS     use these etcd servers instead of starting one (comma-separated)
   --etcd-port PORT        client port of the etcd started by up (default: 2379; peer port is +1)
   --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
+  --encryption-provider-config FILE   encrypt Secrets in etcd as this EncryptionConfiguration
+                          (apiserver.config.k8s.io/v1; providers aesgcm and identity)
   --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
   --node-name NAME        this host's Node (default: the host name, lower-cased)
   --node-ip IP            this host's address (default: the address of the default route)
