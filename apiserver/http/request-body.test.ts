@@ -42,4 +42,12 @@ describe('parseObjectBody', () => {
         'application/json, application/yaml, application/vnd.kubernetes.protobuf',
     );
   });
+
+  it.each(['application/json', 'application/yaml'])(
+    'answers a %s body nested ten thousand levels deep with 400, not a stack overflow',
+    (type) => {
+      const deep = Buffer.from('['.repeat(10_000) + ']'.repeat(10_000));
+      expect(() => parseObjectBody(type, deep)).toThrow(expect.objectContaining({ code: 400 }));
+    },
+  );
 });

@@ -6,6 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import { badRequest, unsupportedMediaType } from '../api-error.js';
 import { decodeProtobufBody, PROTOBUF_MEDIA_TYPE } from '../protobuf/protobuf-body.js';
+import { checkNestingDepth } from './nesting-depth.js';
 
 export const JSON_TYPES = ['application/json', 'application/yaml'];
 export const OBJECT_BODY_TYPES = [...JSON_TYPES, PROTOBUF_MEDIA_TYPE];
@@ -16,6 +17,7 @@ export function mediaType(contentType: string | undefined): string {
 
 export function parseJsonBody(raw: Buffer | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
+  checkNestingDepth(raw);
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch (err) {
@@ -25,6 +27,7 @@ export function parseJsonBody(raw: Buffer | undefined): unknown {
 
 export function parseYamlBody(raw: Buffer | undefined): unknown {
   if (!raw || raw.length === 0) return undefined;
+  checkNestingDepth(raw);
   try {
     return parseYaml(raw.toString('utf8'), { maxAliasCount: 100 });
   } catch (err) {

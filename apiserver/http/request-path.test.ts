@@ -51,4 +51,13 @@ describe('parseResourcePath', () => {
     expect(parseResourcePath('/healthz').kind).toBe('none');
     expect(parseResourcePath('/api/v1/namespaces/a/pods/b/log/extra').kind).toBe('none');
   });
+
+  it.each(['/api/v1/namespaces/%ZZ/pods', '/api/v1/namespaces/default/configmaps/%', '/api/v1/nodes/a%E2'])(
+    'answers a broken escape in %s with a 400 Status',
+    (path) => {
+      expect(() => parseResourcePath(path)).toThrow(
+        expect.objectContaining({ code: 400, reason: 'BadRequest' }),
+      );
+    },
+  );
 });

@@ -1,6 +1,8 @@
 /**
  * Parses a resource URL (`/api/v1/namespaces/default/pods/web/status`) into what it addresses. Pure.
+ * A segment with a broken percent-escape is a 400, as Go's URL parser refuses it before any handler.
  */
+import { badRequest } from '../api-error.js';
 
 export interface ResourcePath {
   group: string;
@@ -18,10 +20,18 @@ export type ParsedPath =
 
 const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`invalid URL escape ${JSON.stringify(segment)}`);
+  }
+}
+
 export function parseResourcePath(pathname: string): ParsedPath {
   const parts = pathname.split('/').filter(Boolean);
   // Nearly every URL is plain ASCII; only escaped ones need decoding.
-  const segments = pathname.includes('%') ? parts.map(decodeURIComponent) : parts;
+  const segments = pathname.includes('%') ? parts.map(decodeSegment) : parts;
   let group: string;
   let version: string;
   let rest: string[];

@@ -25,6 +25,7 @@ import type { Query } from './request-query.js';
 import { serveWatch } from './watch-stream.js';
 import type { WatchDeps } from './watch-stream.js';
 import { streamPodLog } from './pod-log.js';
+import { checkNestingDepth } from './nesting-depth.js';
 
 export interface HandlerDeps extends WatchDeps {
   registry: ResourceRegistry;
@@ -297,6 +298,7 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
 /** Patch bodies stay raw text for apply (YAML); the other patch types are JSON. */
 function decodePatchBody(contentType: string, raw: Buffer | undefined): unknown {
   if (!raw || raw.length === 0) throw badRequest('the patch body is empty');
+  checkNestingDepth(raw);
   if (contentType === 'application/apply-patch+yaml') return raw.toString('utf8');
   try {
     return JSON.parse(raw.toString('utf8'));

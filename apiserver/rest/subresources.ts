@@ -48,6 +48,23 @@ export async function getScale(store: ResourceStore, scope: Scope, name: string)
   return scaleOf(await store.get(scope, name));
 }
 
+/**
+ * The shape upstream's decoder insists on before a Scale is looked at: metadata and spec objects, and
+ * the URL's name when the body names one. Anything else would read as "0 replicas" and scale down.
+ */
+function checkScaleShape(body: unknown, name: string): asserts body is Record<string, unknown> {
+  if (!isPlainObject(body)) throw badRequest('the request body must be a Scale object');
+  if (body.metadata !== undefined && body.metadata !== null && !isPlainObject(body.metadata))
+    throw badRequest('Scale.metadata must be an object');
+  if (body.spec !== undefined && body.spec !== null && !isPlainObject(body.spec))
+    throw badRequest('Scale.spec must be an object');
+  const bodyName = isPlainObject(body.metadata) ? body.metadata.name : undefined;
+  if (bodyName !== undefined && bodyName !== null && bodyName !== '' && bodyName !== name)
+    throw badRequest(
+      `the name of the object (${String(bodyName)}) does not match the name on the URL (${name})`,
+    );
+}
+
 /** PUT of a Scale: its resourceVersion, when set, must be the parent's. */
 export async function updateScale(
   store: ResourceStore,
@@ -56,7 +73,7 @@ export async function updateScale(
   body: unknown,
   opts: WriteOptions,
 ): Promise<KubeObject> {
-  if (!isPlainObject(body)) throw badRequest('the request body must be a Scale object');
+  checkScaleShape(body, name);
   const replicas = replicasOf(body, name);
   const rv =
     isPlainObject(body.metadata) && typeof body.metadata.resourceVersion === 'string'
@@ -146,20 +163,52 @@ export async function bindPod(
   });
 }
 
+/**
+ * The delete an Eviction body asks for. Pure. An eviction deletes a pod, so a body that is not an
+ * Eviction of this very pod, or options that do not parse, are a 400 rather than a plain delete,
+ * as upstream: `name in URL does not match name in Eviction object`.
+ */
+export function evictionDeleteOptions(body: unknown, name: string): DeleteOptions {
+  if (!isPlainObject(body)) throw badRequest('the request body must be an Eviction object');
+  const meta = body.metadata;
+  if (!isPlainObject(meta) || meta.name !== name)
+    throw badRequest('name in URL does not match name in Eviction object');
+  const options = body.deleteOptions ?? {};
+  if (!isPlainObject(options)) throw badRequest('Eviction.deleteOptions must be an object');
+  const grace = options.gracePeriodSeconds;
+  if (grace !== undefined && grace !== null && (typeof grace !== 'number' || !Number.isInteger(grace)))
+    throw badRequest('gracePeriodSeconds must be an integer');
+  const policy = options.propagationPolicy;
+  if (
+    policy !== undefined &&
+    policy !== null &&
+    !['Orphan', 'Background', 'Foreground'].includes(String(policy))
+  )
+    throw badRequest(
+      `propagationPolicy: Unsupported value: "${String(policy)}": supported values: "Orphan", "Background", "Foreground"`,
+    );
+  const pre = options.preconditions ?? {};
+  if (!isPlainObject(pre)) throw badRequest('DeleteOptions.preconditions must be an object');
+  const dryRun = options.dryRun ?? [];
+  if (!Array.isArray(dryRun) || dryRun.some((v) => v !== 'All'))
+    throw badRequest(`dryRun: Unsupported value: ${JSON.stringify(dryRun)}: supported values: "All"`);
+  return {
+    gracePeriodSeconds: typeof grace === 'number' ? grace : undefined,
+    preconditions: {
+      uid: typeof pre.uid === 'string' ? pre.uid : undefined,
+      resourceVersion: typeof pre.resourceVersion === 'string' ? pre.resourceVersion : undefined,
+    },
+    dryRun: dryRun.length > 0,
+  };
+}
+
 export async function evictPod(
   store: ResourceStore,
   scope: Scope,
   name: string,
   body: unknown,
 ): Promise<WriteResult['object']> {
-  const eviction = isPlainObject(body) ? body : {};
-  const options = isPlainObject(eviction.deleteOptions) ? (eviction.deleteOptions as DeleteOptions) : {};
-  await store.delete(scope, name, {
-    gracePeriodSeconds:
-      typeof options.gracePeriodSeconds === 'number' ? options.gracePeriodSeconds : undefined,
-    preconditions: isPlainObject(options.preconditions) ? options.preconditions : undefined,
-    dryRun: Array.isArray(options.dryRun) && options.dryRun.length > 0,
-  });
+  await store.delete(scope, name, evictionDeleteOptions(body, name));
   return {
     kind: 'Status',
     apiVersion: 'v1',
