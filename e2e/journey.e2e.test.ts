@@ -121,6 +121,37 @@ function natRules(): string {
   return text;
 }
 
+/** A pod the web Service selects, whose httpd answers `body`, created with kubectl. */
+async function createWebPod(
+  name: string,
+  body: string,
+  extra: { container: Record<string, unknown>; spec: Record<string, unknown> },
+): Promise<void> {
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { app: 'web' } },
+    spec: {
+      containers: [
+        {
+          name: 'httpd',
+          image: 'busybox:latest',
+          command: ['sh', '-c', `mkdir /www; echo ${body} > /www/index.html; exec httpd -f -p 8080 -h /www`],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          ...extra.container,
+        },
+      ],
+      ...extra.spec,
+    },
+  };
+  const result = await kubectl(kubectlPath!, ['create', '-f', '-'], {
+    kubeconfig,
+    cacheDir: path.join(dir, 'cache'),
+    stdin: JSON.stringify(manifest),
+  });
+  if (result.code !== 0) throw new Error(`creating pod ${name} failed: ${result.stderr}`);
+}
+
 /** Runs a command in a container to its end; its output (stdout and stderr) and exit code. */
 async function execIn(
   containerId: string,
@@ -306,33 +337,10 @@ describeIfReady('the journey: up, deploy, serve, scale, roll out, delete, down',
   });
 
   it('sends no traffic to a pod that fails its readiness probe', async () => {
-    const manifest = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web-unready', labels: { app: 'web' } },
-      spec: {
-        containers: [
-          {
-            name: 'httpd',
-            image: 'busybox:latest',
-            command: [
-              'sh',
-              '-c',
-              'mkdir /www; echo unready > /www/index.html; exec httpd -f -p 8080 -h /www',
-            ],
-            ports: [{ name: 'http', containerPort: 8080 }],
-            readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 },
-          },
-        ],
-        terminationGracePeriodSeconds: 0,
-      },
-    };
-    const result = await kubectl(kubectlPath!, ['create', '-f', '-'], {
-      kubeconfig,
-      cacheDir: path.join(dir, 'cache'),
-      stdin: JSON.stringify(manifest),
+    await createWebPod('web-unready', 'unready', {
+      container: { readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 } },
+      spec: { terminationGracePeriodSeconds: 0 },
     });
-    expect(result.code).toBe(0);
     await waitFor(
       async () => (await getJson<PodJson>(['get', 'pod', 'web-unready'])).status.phase === 'Running',
       { timeoutMs: 30_000, what: 'the unready pod to run' },
@@ -346,33 +354,10 @@ describeIfReady('the journey: up, deploy, serve, scale, roll out, delete, down',
   it('takes a deleted pod out of rotation within 2 s of its endpoint removal', async () => {
     // A pod that keeps serving long after it is deleted, so any request the rules still send it
     // would be answered by it, and so seen.
-    const manifest = {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'web-slow-exit', labels: { app: 'web' } },
-      spec: {
-        containers: [
-          {
-            name: 'httpd',
-            image: 'busybox:latest',
-            command: [
-              'sh',
-              '-c',
-              'mkdir /www; echo slow-exit > /www/index.html; exec httpd -f -p 8080 -h /www',
-            ],
-            ports: [{ name: 'http', containerPort: 8080 }],
-            lifecycle: { preStop: { exec: { command: ['sleep', '30'] } } },
-          },
-        ],
-        terminationGracePeriodSeconds: 40,
-      },
-    };
-    const result = await kubectl(kubectlPath!, ['create', '-f', '-'], {
-      kubeconfig,
-      cacheDir: path.join(dir, 'cache'),
-      stdin: JSON.stringify(manifest),
+    await createWebPod('web-slow-exit', 'slow-exit', {
+      container: { lifecycle: { preStop: { exec: { command: ['sleep', '30'] } } } },
+      spec: { terminationGracePeriodSeconds: 40 },
     });
-    expect(result.code).toBe(0);
     await waitFor(async () => (await backendsAt(`http://${clusterIP}/`, 20)).has('slow-exit'), {
       timeoutMs: 30_000,
       what: 'the slow-exit pod in rotation',

@@ -9,22 +9,15 @@
  *
  * No PodDisruptionBudget case: the API server does not serve policy/v1 PodDisruptionBudgets.
  */
-import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../apiserver/api-object.js';
-import { startControllerManager } from '../controllers/controller-manager.js';
 import type { Deployment, Pod } from '../controllers/workload-types.js';
-import { startSimulatedNodes } from '../kubelet/simulated-nodes.js';
 import type { RunningSimulatedNodes } from '../kubelet/simulated-nodes.js';
-import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
-import { startScheduler } from '../scheduler/scheduler.js';
-import type { RunningScheduler } from '../scheduler/scheduler.js';
-import { kubectl, kubectlBinaries } from './support/kubectl.js';
-import type { KubectlResult } from './support/kubectl.js';
-import { startTestApiServer } from './support/test-api-server.js';
+import { kubectl, kubectlBinaries, succeeded } from './support/kubectl.js';
+import { startSimulatedCluster } from './support/simulated-cluster.js';
+import type { SimulatedCluster } from './support/simulated-cluster.js';
 import type { TestApiServer } from './support/test-api-server.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -35,43 +28,18 @@ const REPLICAS = 6;
 
 type NodeJson = KubeObject & { spec?: { unschedulable?: boolean } };
 
+let cluster: SimulatedCluster;
 let api: TestApiServer;
 let client: ApiClient;
 let nodes: RunningSimulatedNodes;
-let scheduler: RunningScheduler;
-let manager: Promise<void>;
-const stop = new AbortController();
-// The nodes, the scheduler and the controller manager all stop on this one signal.
-setMaxListeners(0, stop.signal);
 
 beforeAll(async () => {
-  api = await startTestApiServer();
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(api.kubeconfig);
-  client = clientFor(kubeConfig);
-  nodes = await startSimulatedNodes({
-    kubeConfig,
-    count: 3,
-    namePrefix: 'drain-node-',
-    readyDelayMs: 100,
-    terminationDelayMs: 50,
-    signal: stop.signal,
-    log: () => undefined,
-  });
-  manager = startControllerManager({ kubeConfig, signal: stop.signal, log: () => undefined });
-  scheduler = await startScheduler({ kubeConfig, signal: stop.signal, log: () => undefined });
+  cluster = await startSimulatedCluster({ nodes: 3, namePrefix: 'drain-node-' });
+  ({ api, client, nodes } = cluster);
 });
 afterAll(async () => {
-  stop.abort();
-  await Promise.all([manager, scheduler?.done, nodes?.done]);
-  await api?.close();
+  await cluster?.close();
 });
-
-function succeeded(result: KubectlResult): string {
-  if (result.code !== 0)
-    throw new Error(`kubectl exited with ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
 
 describe.each(binaries)('$name', ({ name, path: binary }) => {
   const slug = name.replace(/[^a-z0-9]+/g, '-');

@@ -9,8 +9,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { startTestApiServer } from './support/test-api-server.js';
 import type { TestApiServer } from './support/test-api-server.js';
-import { kubectl, kubectlBinaries } from './support/kubectl.js';
-import type { KubectlResult } from './support/kubectl.js';
+import { kubectl, kubectlBinaries, succeeded } from './support/kubectl.js';
 
 // kubectl sends these bodies as protobuf from 1.32 on (the default binary here) and as JSON before.
 const binaries = kubectlBinaries(['1.33']);
@@ -28,12 +27,6 @@ afterAll(async () => {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const PROTOBUF_REQUEST = /Content-Type: application\/vnd\.kubernetes\.protobuf/;
-
-function succeeded(result: KubectlResult): string {
-  if (result.code !== 0)
-    throw new Error(`kubectl exited with ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
 
 describe.each(binaries)('$name', ({ name, path: binary }) => {
   const slug = name.replace(/[^a-z0-9]+/g, '-');

@@ -10,8 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { kubectl, kubectlBinaries, spawnKubectl } from './support/kubectl.js';
-import type { KubectlResult } from './support/kubectl.js';
+import { kubectl, kubectlBinaries, spawnKubectl, succeeded } from './support/kubectl.js';
 import { startTestApiServer } from './support/test-api-server.js';
 import type { TestApiServer } from './support/test-api-server.js';
 import { request } from './support/api-client.js';
@@ -113,12 +112,6 @@ function nodeManifest(name: string): string {
 }
 
 /** The stdout of a run that must have succeeded; a failure shows kubectl's own error message. */
-function succeeded(result: KubectlResult): string {
-  if (result.code !== 0)
-    throw new Error(`kubectl exited with ${result.code}:\n${result.stderr}${result.stdout}`);
-  return result.stdout;
-}
-
 describe.each(binaries)('$name', ({ name, path: binary }) => {
   const slug = name.replace(/[^a-z0-9]+/g, '-');
   const ns = `e2e-${slug}`;

@@ -8,19 +8,13 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../apiserver/api-object.js';
-import { startControllerManager } from '../controllers/controller-manager.js';
-import { startSimulatedNodes } from '../kubelet/simulated-nodes.js';
 import type { RunningSimulatedNodes } from '../kubelet/simulated-nodes.js';
-import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
-import { startScheduler } from '../scheduler/scheduler.js';
-import type { RunningScheduler } from '../scheduler/scheduler.js';
-import { startTestApiServer } from './support/test-api-server.js';
+import { startSimulatedCluster } from './support/simulated-cluster.js';
+import type { SimulatedCluster } from './support/simulated-cluster.js';
 import type { TestApiServer } from './support/test-api-server.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -33,14 +27,11 @@ interface Result {
   stderr: string;
 }
 
+let cluster: SimulatedCluster;
 let api: TestApiServer;
 let client: ApiClient;
 let nodes: RunningSimulatedNodes;
-let scheduler: RunningScheduler;
-let manager: Promise<void>;
 let manifest: string;
-const stop = new AbortController();
-setMaxListeners(0, stop.signal);
 
 function kubicle(args: string[], stdin = ''): Promise<Result> {
   return new Promise((resolve, reject) => {
@@ -112,29 +103,14 @@ async function livePods(): Promise<KubeObject[]> {
 
 beforeAll(async () => {
   if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: run 'npm run build' first`);
-  api = await startTestApiServer();
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(api.kubeconfig);
-  client = clientFor(kubeConfig);
-  nodes = await startSimulatedNodes({
-    kubeConfig,
-    count: 3,
-    namePrefix: 'verbs-node-',
-    readyDelayMs: 100,
-    terminationDelayMs: 50,
-    signal: stop.signal,
-    log: () => undefined,
-  });
-  manager = startControllerManager({ kubeConfig, signal: stop.signal, log: () => undefined });
-  scheduler = await startScheduler({ kubeConfig, signal: stop.signal, log: () => undefined });
+  cluster = await startSimulatedCluster({ nodes: 3, namePrefix: 'verbs-node-' });
+  ({ api, client, nodes } = cluster);
   await client.create('v1', 'Namespace', undefined, { metadata: { name: NS } });
   manifest = path.join(api.dir, 'web.yaml');
 });
 
 afterAll(async () => {
-  stop.abort();
-  await Promise.all([manager, scheduler?.done, nodes?.done]);
-  await api?.close();
+  await cluster?.close();
 });
 
 describe('kubicle kubectl verbs', () => {

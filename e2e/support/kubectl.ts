@@ -60,6 +60,13 @@ export function kubectl(
   });
 }
 
+/** The output of a kubectl run that must have succeeded; otherwise an error with all it said. */
+export function succeeded(result: KubectlResult): string {
+  if (result.code !== 0)
+    throw new Error(`kubectl exited with ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
 export function spawnKubectl(binary: string, args: string[], opts: { kubeconfig: string; cacheDir: string }) {
   return spawn(binary, [`--kubeconfig=${opts.kubeconfig}`, `--cache-dir=${opts.cacheDir}`, ...args], {
     env: { ...process.env, KUBECONFIG: opts.kubeconfig },
