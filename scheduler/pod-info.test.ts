@@ -57,6 +57,29 @@ describe('PodInfo', () => {
     ]);
   });
 
+  it('parses the pod assumed onto a node by reusing the pending pod’s fields', () => {
+    const pending = makePod({
+      name: 'p',
+      uid: 'u1',
+      labels: { app: 'web' },
+      ownerUid: 'rs-1',
+      requests: { cpu: '250m', memory: '64Mi' },
+    });
+    const info = PodInfo.of(pending);
+    const assumed = info.withNodeName('n1');
+    expect(assumed.pod.spec?.nodeName).toBe('n1');
+    expect(pending.spec?.nodeName).toBeUndefined();
+    expect(info.nodeName).toBe('');
+    expect(PodInfo.of(assumed.pod)).toBe(assumed);
+    const parsedAfresh = PodInfo.of(structuredClone(assumed.pod));
+    for (const field of ['key', 'namespace', 'name', 'nodeName', 'controllerUid'] as const) {
+      expect(assumed[field]).toBe(parsedAfresh[field]);
+    }
+    expect(assumed.requests).toEqual(parsedAfresh.requests);
+    expect(assumed.nonZeroRequests).toEqual(parsedAfresh.nonZeroRequests);
+    expect(assumed.labels).toEqual(parsedAfresh.labels);
+  });
+
   it("defaults an affinity term's namespaces to the pod's own", () => {
     const pod = makePod({
       namespace: 'team-a',

@@ -162,7 +162,31 @@ export class PodInfo {
   readonly preferredAntiAffinityTerms: readonly WeightedAffinityTerm[];
   readonly parseError: string | undefined;
 
-  private constructor(readonly pod: Pod) {
+  private constructor(
+    readonly pod: Pod,
+    /** Parsed from the same pod but for spec.nodeName: its fields are reused as they are. */
+    same?: PodInfo,
+  ) {
+    if (same) {
+      this.namespace = same.namespace;
+      this.name = same.name;
+      this.key = same.key;
+      this.labels = same.labels;
+      this.nodeName = pod.spec?.nodeName ?? '';
+      this.priority = same.priority;
+      this.terminating = same.terminating;
+      this.tolerations = same.tolerations;
+      this.controllerUid = same.controllerUid;
+      this.requests = same.requests;
+      this.nonZeroRequests = same.nonZeroRequests;
+      this.hostPorts = same.hostPorts;
+      this.requiredAffinityTerms = same.requiredAffinityTerms;
+      this.requiredAntiAffinityTerms = same.requiredAntiAffinityTerms;
+      this.preferredAffinityTerms = same.preferredAffinityTerms;
+      this.preferredAntiAffinityTerms = same.preferredAntiAffinityTerms;
+      this.parseError = same.parseError;
+      return;
+    }
     const meta = pod.metadata ?? {};
     const spec = pod.spec ?? {};
     this.namespace = meta.namespace ?? '';
@@ -230,6 +254,17 @@ export class PodInfo {
       info = new PodInfo(pod);
       memo.set(pod, info);
     }
+    return info;
+  }
+
+  /**
+   * The pod as assumed onto `nodeName`: a copy of the pod with spec.nodeName set, parsed by reusing
+   * this one's fields (nothing else in it depends on the node).
+   */
+  withNodeName(nodeName: string): PodInfo {
+    const assumed: Pod = { ...this.pod, spec: { ...this.pod.spec, nodeName } };
+    const info = new PodInfo(assumed, this);
+    memo.set(assumed, info);
     return info;
   }
 

@@ -26,6 +26,13 @@ describe('quantities', () => {
   ])('memory %p is %p bytes, rounded up like Value()', (q, expected) => {
     expect(value(q)).toBe(expected);
   });
+
+  it('keeps a text read both as CPU and as bytes apart, however often it is read', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(milliValue('1500m')).toBe(1500);
+      expect(value('1500m')).toBe(2);
+    }
+  });
 });
 
 describe('podRequests', () => {

@@ -31,20 +31,13 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 const NANOS_PER_MILLI = 1_000_000n;
 const NANOS_PER_UNIT = 1_000_000_000n;
 
-// The same few quantity strings ("100m", "128Mi") repeat across thousands of pods; BigInt parsing is
-// the expensive part, so results are memoised. The bound keeps a stream of unique strings from growing it.
+// The same few quantity strings ("100m", "128Mi") repeat across thousands of pods, and each pod is read
+// again when it is assumed and when its binding comes back; parsing and BigInt division are the
+// expensive part, so the rounded results are memoised. The bound keeps a stream of unique strings from
+// growing the memos.
 const MEMO_LIMIT = 10_000;
-const nanosMemo = new Map<string | number, bigint>();
-
-function nanos(quantity: string | number | undefined): bigint {
-  if (quantity === undefined) return 0n;
-  const known = nanosMemo.get(quantity);
-  if (known !== undefined) return known;
-  const parsed = parseQuantity(quantity) ?? 0n;
-  if (nanosMemo.size >= MEMO_LIMIT) nanosMemo.clear();
-  nanosMemo.set(quantity, parsed);
-  return parsed;
-}
+const milliMemo = new Map<string | number, number>();
+const unitMemo = new Map<string | number, number>();
 
 function divideRoundingUp(numerator: bigint, denominator: bigint): number {
   // BigInt division truncates toward zero, which already rounds negative values up.
@@ -52,14 +45,28 @@ function divideRoundingUp(numerator: bigint, denominator: bigint): number {
   return Number(quotient);
 }
 
+function rounded(
+  memo: Map<string | number, number>,
+  quantity: string | number | undefined,
+  denominator: bigint,
+): number {
+  if (quantity === undefined) return 0;
+  const known = memo.get(quantity);
+  if (known !== undefined) return known;
+  const result = divideRoundingUp(parseQuantity(quantity) ?? 0n, denominator);
+  if (memo.size >= MEMO_LIMIT) memo.clear();
+  memo.set(quantity, result);
+  return result;
+}
+
 /** Quantity.MilliValue(): the amount in thousandths, rounded up ("1" → 1000, "0.5m" → 1). */
 export function milliValue(quantity: string | number | undefined): number {
-  return divideRoundingUp(nanos(quantity), NANOS_PER_MILLI);
+  return rounded(milliMemo, quantity, NANOS_PER_MILLI);
 }
 
 /** Quantity.Value(): the amount in whole units, rounded up ("1Ki" → 1024, "1.5" → 2). */
 export function value(quantity: string | number | undefined): number {
-  return divideRoundingUp(nanos(quantity), NANOS_PER_UNIT);
+  return rounded(unitMemo, quantity, NANOS_PER_UNIT);
 }
 
 function hasOwn(list: ResourceList, key: string): boolean {

@@ -435,6 +435,22 @@ describe('prioritizeNodes and selectHost', () => {
     expect(selectHost(scores, () => r)).toBe(expected);
   });
 
+  it.each([0.99, 0.6, 0.4, 0.1])(
+    'schedulePod picks what selectHost picks from prioritizeNodes with the same random (%p)',
+    (r) => {
+      const nodes = ['a', 'b', 'c', 'd'].map((name) => makeNode({ name }));
+      const pod = makePod({ requests: { cpu: '100m' } });
+      const snapshot = snapshotOf(nodes);
+      const feasible = snapshot.nodeInfos;
+      const expected = selectHost(
+        prioritizeNodes(defaultProfile(), new CycleState(), PodInfo.of(pod), feasible, snapshot),
+        () => r,
+      );
+      const result = schedulePod(defaultProfile(), pod, snapshot, { random: () => r });
+      expect(result.kind === 'Scheduled' && result.nodeName).toBe(expected);
+    },
+  );
+
   it('picks each of several tied nodes about equally often', () => {
     const scores = ['a', 'b', 'c', 'd'].map((name) => ({ name, totalScore: 7 }));
     const counts = new Map<string, number>();

@@ -241,6 +241,18 @@ export function prioritizeNodes(
   nodes: readonly NodeInfo[],
   snapshot: Snapshot,
 ): NodeScore[] {
+  const totals = scoreTotals(profile, state, pod, nodes, snapshot);
+  return nodes.map((node, i) => ({ name: node.name, totalScore: totals[i] }));
+}
+
+/** prioritizeNodes' totals, parallel to `nodes`: the cycle picks from these without a record per node. */
+function scoreTotals(
+  profile: Profile,
+  state: CycleState,
+  pod: PodInfo,
+  nodes: readonly NodeInfo[],
+  snapshot: Snapshot,
+): number[] {
   const totals = new Array<number>(nodes.length).fill(profile.scorePlugins.length === 0 ? 1 : 0);
   for (const plugin of profile.preScorePlugins) {
     const status = plugin.preScore(state, pod, nodes, snapshot);
@@ -249,7 +261,7 @@ export function prioritizeNodes(
       throw new SchedulingError(`running PreScore plugin "${plugin.name}": ${status.message()}`);
     }
   }
-  const scores = new Array<number>(nodes.length);
+  const scores = new Array<number>(nodes.length).fill(0);
   for (const { plugin, weight } of profile.scorePlugins) {
     if (state.skipScorePlugins.has(plugin.name)) continue;
     for (let i = 0; i < nodes.length; i++) scores[i] = plugin.score(state, pod, nodes[i]);
@@ -264,25 +276,33 @@ export function prioritizeNodes(
       totals[i] += score * weight;
     }
   }
-  return nodes.map((node, i) => ({ name: node.name, totalScore: totals[i] }));
+  return totals;
 }
 
 /** The highest-scoring node; among equals each is equally likely (reservoir sampling over ties). */
 export function selectHost(scores: readonly NodeScore[], random: () => number = Math.random): string {
   if (scores.length === 0) throw new SchedulingError('empty priorityList');
-  let best = scores[0];
+  const best = bestIndex(
+    scores.map((s) => s.totalScore),
+    random,
+  );
+  return scores[best].name;
+}
+
+/** selectHost over totals alone: the index of the pick, with the same draws from `random`. */
+function bestIndex(totals: readonly number[], random: () => number): number {
+  let best = 0;
   let ties = 1;
-  for (let i = 1; i < scores.length; i++) {
-    const candidate = scores[i];
-    if (candidate.totalScore > best.totalScore) {
-      best = candidate;
+  for (let i = 1; i < totals.length; i++) {
+    if (totals[i] > totals[best]) {
+      best = i;
       ties = 1;
-    } else if (candidate.totalScore === best.totalScore) {
+    } else if (totals[i] === totals[best]) {
       ties++;
-      if (random() * ties < 1) best = candidate;
+      if (random() * ties < 1) best = i;
     }
   }
-  return best.name;
+  return best;
 }
 
 export interface FailureMessageOptions {
@@ -447,10 +467,10 @@ export function schedulePod(
       nextStartIndex,
     };
   }
-  const scores = prioritizeNodes(profile, state, info, feasible, snapshot);
+  const totals = scoreTotals(profile, state, info, feasible, snapshot);
   return {
     kind: 'Scheduled',
-    nodeName: selectHost(scores, options.random),
+    nodeName: feasible[bestIndex(totals, options.random ?? Math.random)].name,
     evaluatedNodes,
     feasibleNodes: feasible.length,
     nextStartIndex,

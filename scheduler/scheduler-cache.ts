@@ -181,15 +181,14 @@ export class SchedulerCache {
    * (spec.nodeName set), which is what finishBinding and forgetPod expect.
    */
   assumePod(pod: Pod, nodeName: string): Pod {
-    const assumed: Pod = { ...pod, spec: { ...pod.spec, nodeName } };
-    const info = PodInfo.of(assumed);
+    const info = PodInfo.of(pod).withNodeName(nodeName);
     if (this.podStates.has(info.key)) {
       throw new SchedulerCacheError(`pod ${describe(info)} is in the cache, so can't be assumed`);
     }
     this.addPodToNode(info);
     this.podStates.set(info.key, { pod: info, bindingFinished: false });
     this.assumedPods.add(info.key);
-    return assumed;
+    return info.pod;
   }
 
   /** The bind call returned (either way); from now on an unconfirmed assumption may expire. */

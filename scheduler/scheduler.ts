@@ -455,17 +455,24 @@ class Scheduler {
     this.stats.bound++;
     this.cache.finishBinding(assumed);
     this.queue.done(pod);
-    this.event(
-      this.currentPod(pod) ?? pod,
+    // Most Scheduled events are over the rate limit: look up the pod and build the text only for the rest.
+    if (!this.acceptEvent()) return;
+    this.recorder.event(
+      (this.currentPod(pod) ?? pod) as KubeObject,
       'Normal',
       'Scheduled',
       `Successfully assigned ${namespace}/${name} to ${nodeName}`,
     );
   }
 
+  private acceptEvent(): boolean {
+    if (this.eventLimiter.tryAccept()) return true;
+    this.stats.eventsDropped++;
+    return false;
+  }
+
   private event(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    if (this.eventLimiter.tryAccept()) this.recorder.event(pod as KubeObject, type, reason, message);
-    else this.stats.eventsDropped++;
+    if (this.acceptEvent()) this.recorder.event(pod as KubeObject, type, reason, message);
   }
 
   /**

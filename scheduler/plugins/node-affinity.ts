@@ -128,12 +128,16 @@ function termMatches(term: CompiledTerm, node: NodeInfo): boolean {
 
 /** nodeaffinity.RequiredNodeAffinity: spec.nodeSelector plus required node affinity, ready to match. */
 export class RequiredNodeAffinity {
-  private readonly selector: readonly [string, string][];
+  // spec.nodeSelector as parallel arrays: matches runs for hundreds of nodes per cycle.
+  private readonly selectorKeys: readonly string[];
+  private readonly selectorValues: readonly string[];
   /** undefined: no required affinity; otherwise the terms that can match (possibly none). */
   private readonly terms: readonly CompiledTerm[] | undefined;
 
   constructor(pod: Pod) {
-    this.selector = Object.entries(pod.spec?.nodeSelector ?? {});
+    const selector = pod.spec?.nodeSelector ?? {};
+    this.selectorKeys = Object.keys(selector);
+    this.selectorValues = this.selectorKeys.map((key) => selector[key]);
     const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
     this.terms = required
       ? (required.nodeSelectorTerms ?? []).map(compileTerm).filter((t): t is CompiledTerm => t !== undefined)
@@ -141,12 +145,14 @@ export class RequiredNodeAffinity {
   }
 
   isEmpty(): boolean {
-    return this.selector.length === 0 && this.terms === undefined;
+    return this.selectorKeys.length === 0 && this.terms === undefined;
   }
 
   matches(node: NodeInfo): boolean {
-    for (const [key, value] of this.selector) {
-      if (!has(node.labels, key) || node.labels[key] !== value) return false;
+    const labels = node.labels;
+    for (let i = 0; i < this.selectorKeys.length; i++) {
+      const key = this.selectorKeys[i];
+      if (labels[key] !== this.selectorValues[i] || !has(labels, key)) return false;
     }
     if (this.terms === undefined) return true;
     return this.terms.some((term) => termMatches(term, node));
