@@ -6,7 +6,14 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { NextFunction, Request, Response } from 'express';
 import type { KubeObject } from '../api-object.js';
-import { ApiError, badRequest, methodNotAllowed, notFound, unsupportedMediaType } from '../api-error.js';
+import {
+  ApiError,
+  badRequest,
+  invalid,
+  methodNotAllowed,
+  notFound,
+  unsupportedMediaType,
+} from '../api-error.js';
 import { SUPPORTED_PATCH_TYPES } from '../patch/patch-type.js';
 import type { ResourceInfo, ResourceRegistry } from '../resource-registry.js';
 import { apiVersionOf } from '../resource-registry.js';
@@ -237,8 +244,19 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
       if (!(SUPPORTED_PATCH_TYPES as readonly string[]).includes(contentType)) {
         throw unsupportedMediaType(contentType, [...SUPPORTED_PATCH_TYPES]);
       }
-      const patchBody = decodePatchBody(contentType, body);
       const opts = { ...writeOptions(query), force: queryBool(query, 'force') };
+      // As upstream, the options are checked before the body is read; controllers must name themselves
+      // (kubectl defaults it), since apply records which manager owns each field.
+      if (contentType === 'application/apply-patch+yaml' && !opts.fieldManager) {
+        throw invalid('PatchOptions', 'meta.k8s.io', '', [
+          {
+            reason: 'FieldValueRequired',
+            field: 'fieldManager',
+            message: 'Required value: is required for apply patch',
+          },
+        ]);
+      }
+      const patchBody = decodePatchBody(contentType, body);
       if (sub === 'scale')
         return sendJson(res, 200, await patchScale(store, scope, name, contentType, patchBody, opts));
       const result = await store.patch(

@@ -223,6 +223,16 @@ describe('findTypeErrors', () => {
       'json: cannot unmarshal number into Go struct field ObjectMeta.metadata.creationTimestamp of type string',
     ],
     [
+      'a timestamp that is not RFC 3339',
+      (d: Json) => set(d, 'metadata.creationTimestamp', 'not-a-time'),
+      'parsing time "not-a-time" as "2006-01-02T15:04:05Z07:00": cannot parse "not-a-time" as "2006"',
+    ],
+    [
+      'a condition time out of range',
+      (d: Json) => set(d, 'status.conditions.0.lastUpdateTime', '2024-13-01T00:00:00Z'),
+      'parsing time "2024-13-01T00:00:00Z": month out of range',
+    ],
+    [
       'an object as a quantity',
       (d: Json) => set(d, 'spec.template.spec.containers.0.resources.limits.cpu', { v: 1 }),
       "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
@@ -241,6 +251,25 @@ describe('findTypeErrors', () => {
     const obj = deployment();
     mutate(obj);
     expect(findTypeErrors(obj, 'V1Deployment')).toEqual([message]);
+  });
+
+  it('refuses ConfigMap binaryData that is not base64, and takes base64 and plain data', () => {
+    const configMap = (binaryData: Json) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'cm' },
+      data: { plain: 'not base64 !!' },
+      binaryData,
+    });
+    expect(findTypeErrors(configMap({ k: 'not base64 !!' }), 'V1ConfigMap')).toEqual([
+      'illegal base64 data at input byte 3',
+    ]);
+    expect(findTypeErrors(configMap({ k: 'aGVsbG8=' }), 'V1ConfigMap')).toEqual([]);
+    expect(() =>
+      decodeFields(configMap({ k: '!' }), 'V1ConfigMap', 'Ignore', { kind: 'ConfigMap', version: 'v1' }),
+    ).toThrow(
+      'ConfigMap in version "v1" cannot be handled as a ConfigMap: illegal base64 data at input byte 0',
+    );
   });
 
   it.each([

@@ -22,6 +22,8 @@ import { badRequest } from '../api-error.js';
 import { isPlainObject } from '../api-object.js';
 import { apiModelFields, type ApiFieldType } from './api-field-types.js';
 import { parseModelName } from './schema-names.js';
+import { rfc3339Error } from './rfc3339-error.js';
+import { base64Error } from './base64-error.js';
 
 export type FieldValidationMode = 'Strict' | 'Warn' | 'Ignore';
 
@@ -49,6 +51,15 @@ const QUANTITY_NUMBER_ERROR = 'unable to parse numeric part of quantity';
 const QUANTITY_SHAPE = /^([+-]?[0-9.]*)([eEinumkKMGTP]*[-+]?[0-9]*)$/;
 const QUANTITY_SUFFIX = /^(|[numkMGTPE]|[KMGTPE]i|[eE][-+]?[0-9]+)$/;
 const QUANTITY_NUMBER = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)$/;
+
+/**
+ * Map fields whose values are Go `[]byte`: the generated client types them as plain strings, but
+ * upstream's decoder refuses values that are not base64. Secret `data` is left to admission, which
+ * reports it as a 422 naming the key.
+ */
+const BYTES_MAP_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  V1ConfigMap: ['binaryData'],
+};
 
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
@@ -197,8 +208,9 @@ function scalarProblem(value: unknown, type: ApiFieldType): [string, string] | s
         return [`number ${String(value)}`, type.format];
       return undefined;
     case 'date':
+      // metav1.Time decodes through a plain string, then parses it as RFC 3339.
+      return typeof value === 'string' ? rfc3339Error(value) : [jsonValueKind(value), 'string'];
     case 'micro-time':
-      // metav1.Time decodes through a plain string.
       return typeof value === 'string' ? undefined : [jsonValueKind(value), 'string'];
     case 'int-or-string':
       // A non-string goes through an int32.
@@ -346,10 +358,18 @@ function walkModel(
         checkScalar(child, fieldType, at, key, model, state);
       }
     }
+    if (isPlainObject(child) && BYTES_MAP_FIELDS[model]?.includes(key)) checkBytesMap(child, state);
     if (walked !== child) copy ??= copyMembers(value, keys, i);
     if (copy) setMember(copy, key, walked);
   }
   return copy ?? value;
+}
+
+function checkBytesMap(map: Record<string, unknown>, state: WalkState): void {
+  for (const entry of Object.values(map)) {
+    const problem = typeof entry === 'string' ? base64Error(entry) : undefined;
+    if (problem) state.typeErrors.push(problem);
+  }
 }
 
 function walkRoot(obj: unknown, modelName: string, state: WalkState): unknown {

@@ -229,9 +229,10 @@ export class ResourceStore {
         );
       }
     }
-    if (urlName !== undefined && metadata.name && metadata.name !== urlName) {
+    // Upstream compares the names as they are: a body without one does not match the URL either.
+    if (urlName !== undefined && (metadata.name ?? '') !== urlName) {
       throw badRequest(
-        `the name of the object (${metadata.name}) does not match the name on the URL (${urlName})`,
+        `the name of the object (${String(metadata.name ?? '')}) does not match the name on the URL (${urlName})`,
       );
     }
     return { ...obj, apiVersion, kind: scope.resource.kind, metadata };
@@ -389,6 +390,7 @@ export class ResourceStore {
       if (pinnedVersion && pinnedVersion !== current.metadata.resourceVersion) {
         throw conflict(scope.resource.plural, scope.resource.group, name);
       }
+      this.checkUidPrecondition(scope, name, next, current);
       let obj: KubeObject = { ...next, metadata: metadataForUpdate(next.metadata ?? {}, current.metadata) };
       obj =
         subresource === 'status'
@@ -439,6 +441,21 @@ export class ResourceStore {
       }
     }
     throw conflict(scope.resource.plural, scope.resource.group, name);
+  }
+
+  /**
+   * A uid in the new object is a precondition, as upstream reads it: it names the object the client
+   * means to change, so a different one is a 409 rather than a rewrite of the identity.
+   */
+  private checkUidPrecondition(scope: Scope, name: string, next: KubeObject, current: KubeObject): void {
+    const wanted = next.metadata?.uid;
+    if (!wanted || wanted === current.metadata.uid) return;
+    throw conflict(
+      scope.resource.plural,
+      scope.resource.group,
+      name,
+      `Precondition failed: UID in precondition: ${String(wanted)}, UID in object meta: ${current.metadata.uid ?? ''}`,
+    );
   }
 
   /** Upstream forbids adding finalizers once deletion started: the object could otherwise never go. */
@@ -503,18 +520,24 @@ export class ResourceStore {
 
   /**
    * `namespaces/<name>/finalize`: replaces `spec.finalizers`. The namespace controller calls it once the
-   * namespace is empty; a terminating namespace with no finalizers left is then removed.
+   * namespace is empty; a terminating namespace with no finalizers left is then removed. The body is a
+   * whole Namespace, checked as an update's is: its name must match the URL, a resourceVersion in it
+   * must be current, and the finalizers must decode and be valid names.
    */
   async finalizeNamespace(name: string, body: unknown, opts: WriteOptions): Promise<WriteResult> {
-    if (!isPlainObject(body) || (body.spec !== undefined && !isPlainObject(body.spec)))
-      throw badRequest('the request body must be a Namespace');
-    const requested =
-      isPlainObject(body.spec) && Array.isArray(body.spec.finalizers) ? body.spec.finalizers : [];
     const scope: Scope = { resource: this.namespaces };
-    const updated = await this.rawUpdate(scope, name, opts, (ns) => ({
-      ...ns,
-      spec: { ...(isPlainObject(ns.spec) ? ns.spec : {}), finalizers: requested },
-    }));
+    const { obj: request } = this.decode(scope, this.checkBody(scope, body, name), opts.fieldValidation);
+    const spec = isPlainObject(request.spec) ? request.spec : {};
+    const requested = Array.isArray(spec.finalizers) ? spec.finalizers : [];
+    const pinnedVersion = request.metadata.resourceVersion || undefined;
+    const updated = await this.rawUpdate(scope, name, opts, (ns) => {
+      if (pinnedVersion && pinnedVersion !== ns.metadata.resourceVersion)
+        throw conflict(scope.resource.plural, scope.resource.group, name);
+      this.checkUidPrecondition(scope, name, request, ns);
+      const next = { ...ns, spec: { ...(isPlainObject(ns.spec) ? ns.spec : {}), finalizers: requested } };
+      this.validate(scope, next, ns);
+      return next;
+    });
     if (
       updated.metadata.deletionTimestamp &&
       requested.length === 0 &&
