@@ -25,6 +25,11 @@ import type { HandlerDeps } from './http/resource-handlers.js';
 import { discoveryRouter } from './http/discovery-routes.js';
 import { bodyReader } from './http/body-reader.js';
 import { tokenAuthentication } from './http/token-authentication.js';
+import { rbacAuthorization } from './http/authorization.js';
+import { selfSubjectAccessReviewHandler } from './http/self-subject-access-review.js';
+import { RbacIndex } from './auth/rbac-index.js';
+import type { TokenUser } from './auth/token-file.js';
+import { ADMIN_USER } from './auth/user-info.js';
 import { maxInFlight } from './http/max-in-flight.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { EtcdCompactor } from './storage/etcd-compactor.js';
@@ -42,8 +47,13 @@ export interface ApiServerConfig {
   bookmarkIntervalMs: number;
   /** Bodies over this size get 413. */
   maxBodyBytes: number;
-  /** Bearer tokens a client must present (see token-authentication.ts); none: no authentication. */
+  /**
+   * Bearer tokens of the cluster admin (`kubicle-admin` in `system:masters`). With neither these nor
+   * `tokenUsers` nobody is authenticated and nothing is authorized: every request may do anything.
+   */
   tokens?: readonly string[];
+  /** Further bearer tokens, each with its user (`--token-auth-file`, see auth/token-file.ts). */
+  tokenUsers?: readonly TokenUser[];
   /** Serve HTTPS with this certificate and key (PEM); plain HTTP without. */
   tls?: { cert: string; key: string };
   /** The cluster CA (PEM), served to anyone at `/cacerts` so joining agents can check it. */
@@ -165,14 +175,24 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(tokenAuthentication(config.tokens));
+  const tokenUsers: TokenUser[] = [
+    ...(config.tokens ?? [])
+      .filter(Boolean)
+      .map((token) => ({ token, user: ADMIN_USER.name, groups: [...ADMIN_USER.groups] })),
+    ...(config.tokenUsers ?? []),
+  ];
+  const authorizing = tokenUsers.length > 0;
+  const rbac = new RbacIndex(storage, deps.cacheFor, config.log);
+  app.use(tokenAuthentication(tokenUsers));
   app.use(
     maxInFlight({
       readonly: config.maxRequestsInFlight ?? 0,
       mutating: config.maxMutatingRequestsInFlight ?? 0,
     }),
   );
+  if (authorizing) app.use(rbacAuthorization(rbac));
   app.use(bodyReader(config.maxBodyBytes));
+  app.use(selfSubjectAccessReviewHandler(rbac));
   // Resource URLs are nearly all the traffic and no other route claims them: they are matched first,
   // so a request does not walk the discovery routes on its way.
   app.use(resourceHandler(deps));
@@ -228,6 +248,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   const namespaceLifecycle = new NamespaceLifecycle(storage, deps.cacheFor('namespaces'), config.log);
   await namespaceLifecycle.start();
   store.namespaceLifecycle = namespaceLifecycle;
+  if (authorizing) await rbac.start();
   const compactor = new EtcdCompactor(storage, config.compactionIntervalMs, config.log);
   compactor.start();
 
@@ -239,6 +260,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
     async close() {
       compactor.stop();
       namespaceLifecycle.stop();
+      rbac.stop();
       for (const end of [...openWatches]) end();
       for (const cache of caches.values()) cache.stop();
       await new Promise<void>((resolve) => {

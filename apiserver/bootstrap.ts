@@ -1,9 +1,11 @@
 /**
  * What a fresh cluster holds before anyone asks: the four system namespaces and the `kubernetes`
- * Service with the first service IP, as upstream's bootstrap controller creates them. Idempotent:
- * a restart on the same data finds them and changes nothing.
+ * Service with the first service IP, as upstream's bootstrap controller creates them, and the default
+ * RBAC roles and bindings (auth/bootstrap-policy.ts) that are missing. Idempotent: a restart on the
+ * same data finds them and changes nothing, not even roles an administrator edited.
  */
 import { ApiError } from './api-error.js';
+import { DEFAULT_CLUSTER_ROLE_BINDINGS, DEFAULT_CLUSTER_ROLES } from './auth/bootstrap-policy.js';
 import type { ResourceRegistry } from './resource-registry.js';
 import type { ResourceStore } from './rest/resource-store.js';
 
@@ -40,4 +42,12 @@ export async function bootstrapCluster(
       },
     ),
   );
+  const clusterRoles = registry.lookup('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;
+  for (const role of DEFAULT_CLUSTER_ROLES) {
+    await ensure(() => store.create({ resource: clusterRoles }, structuredClone(role)));
+  }
+  const clusterRoleBindings = registry.lookup('rbac.authorization.k8s.io', 'v1', 'clusterrolebindings')!;
+  for (const binding of DEFAULT_CLUSTER_ROLE_BINDINGS) {
+    await ensure(() => store.create({ resource: clusterRoleBindings }, structuredClone(binding)));
+  }
 }

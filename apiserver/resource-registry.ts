@@ -69,6 +69,7 @@ function scaleOf(): SubresourceInfo {
 
 const core = (kind: string) => ({ group: '', version: 'v1', kind });
 const apps = (kind: string) => ({ group: 'apps', version: 'v1', kind });
+const rbac = (kind: string) => ({ group: 'rbac.authorization.k8s.io', version: 'v1', kind });
 
 export const RESOURCES: readonly ResourceInfo[] = [
   resource({
@@ -162,6 +163,19 @@ export const RESOURCES: readonly ResourceInfo[] = [
     kind: 'Lease',
     plural: 'leases',
     namespaced: true,
+  }),
+  resource({ ...rbac('Role'), plural: 'roles', namespaced: true }),
+  resource({ ...rbac('ClusterRole'), plural: 'clusterroles', namespaced: false }),
+  resource({ ...rbac('RoleBinding'), plural: 'rolebindings', namespaced: true }),
+  resource({ ...rbac('ClusterRoleBinding'), plural: 'clusterrolebindings', namespaced: false }),
+  // A review is computed, never stored: only `create` is served (see self-subject-access-review.ts).
+  resource({
+    group: 'authorization.k8s.io',
+    version: 'v1',
+    kind: 'SelfSubjectAccessReview',
+    plural: 'selfsubjectaccessreviews',
+    namespaced: false,
+    verbs: ['create'],
   }),
 ];
 

@@ -60,3 +60,36 @@ describe('--encryption-provider-config', () => {
     expect(message).not.toContain(secret);
   });
 });
+
+describe('--token-auth-file', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-tokens-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('turns the file into the server’s token users', () => {
+    const file = path.join(dir, 'tokens.csv');
+    fs.writeFileSync(file, 'tok1,jane,1,"devs,ops"\ntok2,bob,2\n');
+    expect(apiServerConfig({ 'token-auth-file': file }, [], 1).tokenUsers).toEqual([
+      { token: 'tok1', user: 'jane', uid: '1', groups: ['devs', 'ops'] },
+      { token: 'tok2', user: 'bob', uid: '2', groups: [] },
+    ]);
+  });
+
+  it('names the flag and the file when it cannot be read or parsed', () => {
+    const missing = path.join(dir, 'missing.csv');
+    expect(() => apiServerConfig({ 'token-auth-file': missing }, [], 1)).toThrow(
+      `--token-auth-file: cannot read ${missing} (ENOENT)`,
+    );
+    const short = path.join(dir, 'short.csv');
+    fs.writeFileSync(short, 'tok,jane\n');
+    expect(() => apiServerConfig({ 'token-auth-file': short }, [], 1)).toThrow(
+      `--token-auth-file: token file '${short}' must have at least 3 columns (token, user name, user uid), found 2`,
+    );
+  });
+
+  it('leaves the token users unset without the flag', () => {
+    expect(apiServerConfig({}, [], 1).tokenUsers).toBeUndefined();
+  });
+});

@@ -6,6 +6,8 @@ import type { ApiServerConfig } from '../apiserver/api-server.js';
 import { parseEncryptionConfig } from '../apiserver/storage/encryption-config.js';
 import type { EncryptionConfig } from '../apiserver/storage/encryption-config.js';
 import { DEFAULT_SERVICE_RANGES } from '../apiserver/rest/service-allocations.js';
+import { parseTokenFile } from '../apiserver/auth/token-file.js';
+import type { TokenUser } from '../apiserver/auth/token-file.js';
 
 export const COMMON_OPTIONS = {
   port: { type: 'string' },
@@ -14,6 +16,7 @@ export const COMMON_OPTIONS = {
   'service-cluster-ip-range': { type: 'string' },
   'etcd-prefix': { type: 'string' },
   'encryption-provider-config': { type: 'string' },
+  'token-auth-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -27,6 +30,7 @@ export function apiServerConfig(
 ): Partial<ApiServerConfig> {
   const range = values['service-cluster-ip-range'];
   const encryptionFile = values['encryption-provider-config'];
+  const tokenFile = values['token-auth-file'];
   return {
     etcdServers,
     port,
@@ -34,7 +38,24 @@ export function apiServerConfig(
     ...(values['etcd-prefix'] ? { etcdPrefix: values['etcd-prefix'] } : {}),
     ...(range ? { serviceRanges: { ...DEFAULT_SERVICE_RANGES, clusterIpRange: range } } : {}),
     ...(encryptionFile ? { encryption: readEncryptionConfig(encryptionFile) } : {}),
+    ...(tokenFile ? { tokenUsers: readTokenFile(tokenFile) } : {}),
   };
+}
+
+/** The users of `--token-auth-file`; errors name the flag and the file. */
+export function readTokenFile(file: string): TokenUser[] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? String(err);
+    throw new Error(`--token-auth-file: cannot read ${file} (${reason})`, { cause: err });
+  }
+  try {
+    return parseTokenFile(text, file);
+  } catch (err) {
+    throw new Error(`--token-auth-file: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 /** The file of `--encryption-provider-config`, checked whole; errors name the flag and the file. */

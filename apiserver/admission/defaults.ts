@@ -24,6 +24,7 @@ import {
 } from './json-shape.js';
 import { ipFamilyOf } from './name-rules.js';
 import { cloneJson } from '../clone-json.js';
+import { defaultBindingSubjects } from './rbac-validation.js';
 
 /** Fills `obj` in place; `old` is read only. */
 type Defaulter = (obj: JsonObject, old: JsonObject | undefined) => void;
@@ -293,6 +294,8 @@ const DEFAULTERS: Record<string, Defaulter> = {
   'apps/ReplicaSet': defaultReplicaSet,
   'apps/DaemonSet': defaultDaemonSet,
   'coordination.k8s.io/Lease': defaultLease,
+  'rbac.authorization.k8s.io/RoleBinding': defaultBindingSubjects,
+  'rbac.authorization.k8s.io/ClusterRoleBinding': defaultBindingSubjects,
 };
 
 export function applyDefaults(resource: ResourceInfo, obj: KubeObject, old?: KubeObject): KubeObject {

@@ -43,6 +43,13 @@ import {
 } from './name-rules.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta-validation.js';
 import { validatePodUpdate } from './pod-update-validation.js';
+import {
+  validateBindingUpdate,
+  validateClusterRole,
+  validateClusterRoleBinding,
+  validateRole,
+  validateRoleBinding,
+} from './rbac-validation.js';
 import { validatePodCreate } from './pod-validation.js';
 import { validateServiceSpec, validateServiceUpdate } from './service-validation.js';
 import {
@@ -448,6 +455,18 @@ const KINDS: Record<string, KindRules> = {
     validateUpdate: validateSelectorImmutable,
   },
   'coordination.k8s.io/Lease': { validateName: nameIsDNSSubdomain, validate: validateLease },
+  'rbac.authorization.k8s.io/Role': { validateName: nameIsPathSegment, validate: validateRole },
+  'rbac.authorization.k8s.io/ClusterRole': { validateName: nameIsPathSegment, validate: validateClusterRole },
+  'rbac.authorization.k8s.io/RoleBinding': {
+    validateName: nameIsPathSegment,
+    validate: validateRoleBinding,
+    validateUpdate: validateBindingUpdate,
+  },
+  'rbac.authorization.k8s.io/ClusterRoleBinding': {
+    validateName: nameIsPathSegment,
+    validate: validateClusterRoleBinding,
+    validateUpdate: validateBindingUpdate,
+  },
 };
 
 const GENERIC_RULES: KindRules = { validateName: nameIsPathSegment };

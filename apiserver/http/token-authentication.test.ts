@@ -1,4 +1,10 @@
-import { bearerTokenMatches, isPublicPath, tokenDigests } from './token-authentication.js';
+import {
+  authenticateBearer,
+  bearerTokenMatches,
+  isPublicPath,
+  knownTokens,
+  tokenDigests,
+} from './token-authentication.js';
 
 describe('bearerTokenMatches', () => {
   const tokens = tokenDigests(['s3cret-token', 'second']);
@@ -30,5 +36,30 @@ describe('isPublicPath', () => {
     ['/versions', false],
   ])('%s → %p', (path, expected) => {
     expect(isPublicPath(path)).toBe(expected);
+  });
+});
+
+describe('authenticateBearer', () => {
+  const tokens = knownTokens([
+    { token: 'admin-token', user: 'kubicle-admin', groups: ['system:masters', 'system:authenticated'] },
+    { token: 'view-token', user: 'viewer', uid: '42', groups: ['viewers'] },
+    { token: '', user: 'nobody', groups: [] },
+  ]);
+  it.each([
+    [
+      'the admin token',
+      'Bearer admin-token',
+      { name: 'kubicle-admin', groups: ['system:masters', 'system:authenticated'] },
+    ],
+    [
+      'a file token, joining system:authenticated',
+      'Bearer view-token',
+      { name: 'viewer', uid: '42', groups: ['viewers', 'system:authenticated'] },
+    ],
+    ['an unknown token', 'Bearer other', undefined],
+    ['an empty bearer', 'Bearer ', undefined],
+    ['no header', undefined, undefined],
+  ])('%s', (_name, header, user) => {
+    expect(authenticateBearer(header, tokens)).toEqual(user);
   });
 });

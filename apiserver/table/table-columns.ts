@@ -7,6 +7,7 @@ import { DOCS } from './column-docs.js';
 import { eventPrinter } from './event-printer.js';
 import { nodePrinter } from './node-printer.js';
 import { podPrinter } from './pod-printer.js';
+import { roleBindingPrinter } from './rbac-printers.js';
 import { NAME_COLUMN, nameOf, parseTimestamp } from './print-helpers.js';
 import { endpointsPrinter, servicePrinter } from './service-printer.js';
 import {
@@ -50,6 +51,8 @@ const PRINTERS: Record<string, ResourcePrinter> = {
   secrets: secretPrinter,
   leases: leasePrinter,
   serviceaccounts: serviceAccountPrinter,
+  rolebindings: roleBindingPrinter,
+  clusterrolebindings: roleBindingPrinter,
 };
 
 export function printerFor(resourcePlural: string): ResourcePrinter {

@@ -28,6 +28,8 @@ Options:
   --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
   --encryption-provider-config FILE   encrypt Secrets in etcd as this EncryptionConfiguration
                           (apiserver.config.k8s.io/v1; providers aesgcm and identity)
+  --token-auth-file FILE  more users, as CSV lines token,user,uid,"group1,group2" (their rights
+                          come from RBAC; the cluster's own token stays the admin)
   --token TOKEN           the bearer token clients must present (default: a new random one,
                           printed in a join token that also names the CA, for kubicle agent)
   --cert-dir DIR          where the cluster CA and the serving certificate are kept, made when

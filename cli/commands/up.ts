@@ -69,6 +69,8 @@ Options:
   --etcd-prefix PREFIX    key prefix of all objects in etcd (default: /registry)
   --encryption-provider-config FILE   encrypt Secrets in etcd as this EncryptionConfiguration
                           (apiserver.config.k8s.io/v1; providers aesgcm and identity)
+  --token-auth-file FILE  more users, as CSV lines token,user,uid,"group1,group2" (their rights
+                          come from RBAC; the cluster's own token stays the admin)
   --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
   --node-name NAME        this host's Node (default: the host name, lower-cased)
   --node-ip IP            this host's address (default: the address of the default route)
