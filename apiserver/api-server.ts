@@ -190,7 +190,10 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
       mutating: config.maxMutatingRequestsInFlight ?? 0,
     }),
   );
-  if (authorizing) app.use(rbacAuthorization(rbac));
+  if (authorizing) {
+    app.use(rbacAuthorization(rbac));
+    deps.rbacPolicy = rbac;
+  }
   app.use(bodyReader(config.maxBodyBytes));
   app.use(selfSubjectAccessReviewHandler(rbac));
   // Resource URLs are nearly all the traffic and no other route claims them: they are matched first,

@@ -19,6 +19,8 @@ const ADMIN = 'admin-token';
 const VIEWER = 'viewer-token';
 const NOBODY = 'nobody-token';
 const TEAM = 'team-token';
+const NS_ADMIN = 'ns-admin-token';
+const BINDER = 'binder-token';
 const RBAC_V1 = '/apis/rbac.authorization.k8s.io/v1';
 
 let api: TestApiServer;
@@ -41,7 +43,9 @@ function call(token: string | undefined, method: string, path: string, body?: un
         ca: tls.caCert,
         headers: {
           ...(token ? { Authorization: `Bearer ${token}` } : {}),
-          ...(payload ? { 'Content-Type': 'application/json' } : {}),
+          ...(payload
+            ? { 'Content-Type': method === 'PATCH' ? 'application/json-patch+json' : 'application/json' }
+            : {}),
         },
       },
       (res) => {
@@ -94,6 +98,8 @@ beforeAll(async () => {
       { token: VIEWER, user: 'viewer', uid: '1', groups: [] },
       { token: NOBODY, user: 'nobody', groups: [] },
       { token: TEAM, user: 'team-dev', groups: ['team-devs'] },
+      { token: NS_ADMIN, user: 'alpha-admin', groups: [] },
+      { token: BINDER, user: 'binder', groups: [] },
     ],
   });
   await ok(ADMIN, 'POST', '/api/v1/namespaces/default/pods', pod('web'));
@@ -229,6 +235,126 @@ describe('a Role bound by a RoleBinding', () => {
   it('stops granting once the binding is deleted', async () => {
     await ok(ADMIN, 'DELETE', `${RBAC_V1}/namespaces/team/rolebindings/devs-pod-admin`);
     await until(TEAM, '/api/v1/namespaces/team/pods', 403);
+  });
+});
+
+describe('privilege escalation prevention', () => {
+  const ALPHA = `${RBAC_V1}/namespaces/alpha`;
+  const roleRef = (kind: string, name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
+  const bindingTo = (name: string, kind: string, role: string, user: string) => ({
+    metadata: { name },
+    roleRef: roleRef(kind, role),
+    subjects: [{ kind: 'User', name: user }],
+  });
+
+  beforeAll(async () => {
+    await ok(ADMIN, 'POST', '/api/v1/namespaces', { metadata: { name: 'alpha' } });
+    await ok(
+      ADMIN,
+      'POST',
+      `${ALPHA}/rolebindings`,
+      bindingTo('alpha-admin', 'ClusterRole', 'admin', 'alpha-admin'),
+    );
+    await ok(ADMIN, 'POST', `${RBAC_V1}/clusterroles`, {
+      metadata: { name: 'cluster-admin-binder' },
+      rules: [
+        { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['create'] },
+        {
+          apiGroups: ['rbac.authorization.k8s.io'],
+          resources: ['clusterroles'],
+          verbs: ['bind'],
+          resourceNames: ['cluster-admin'],
+        },
+      ],
+    });
+    await ok(
+      ADMIN,
+      'POST',
+      `${ALPHA}/rolebindings`,
+      bindingTo('binder', 'ClusterRole', 'cluster-admin-binder', 'binder'),
+    );
+    await until(NS_ADMIN, `${ALPHA}/rolebindings`, 200);
+    await waitFor(
+      async () =>
+        (
+          await call(
+            BINDER,
+            'POST',
+            `${ALPHA}/rolebindings?dryRun=All`,
+            bindingTo('probe', 'ClusterRole', 'cluster-admin', 'x'),
+          )
+        ).status === 201,
+      { what: 'the binder’s bindings to take effect' },
+    );
+  });
+
+  it('keeps a namespace admin from binding cluster-admin', async () => {
+    const reply = await call(
+      NS_ADMIN,
+      'POST',
+      `${ALPHA}/rolebindings`,
+      bindingTo('grab', 'ClusterRole', 'cluster-admin', 'alpha-admin'),
+    );
+    expect(reply.status).toBe(403);
+    expect(reply.body).toMatchObject({
+      kind: 'Status',
+      reason: 'Forbidden',
+      code: 403,
+      message:
+        'rolebindings.rbac.authorization.k8s.io "grab" is forbidden: user "alpha-admin" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n' +
+        '{APIGroups:["*"], Resources:["*"], Verbs:["*"]}\n' +
+        '{NonResourceURLs:["*"], Verbs:["*"]}',
+      details: { name: 'grab', group: 'rbac.authorization.k8s.io', kind: 'rolebindings' },
+    });
+    expect((await call(ADMIN, 'GET', `${ALPHA}/rolebindings/grab`)).status).toBe(404);
+  });
+
+  it('lets a namespace admin bind what they hold', async () => {
+    await ok(
+      NS_ADMIN,
+      'POST',
+      `${ALPHA}/rolebindings`,
+      bindingTo('viewers', 'ClusterRole', 'view', 'viewer'),
+    );
+  });
+
+  it('keeps a namespace admin from writing a Role beyond their own rights', async () => {
+    const star = {
+      metadata: { name: 'star' },
+      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }],
+    };
+    const created = await call(NS_ADMIN, 'POST', `${ALPHA}/roles`, star);
+    expect(created.status).toBe(403);
+    expect(created.body.message).toMatch(
+      /^roles\.rbac\.authorization\.k8s\.io "star" is forbidden: user "alpha-admin" .* is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\["\*"\], Resources:\["\*"\], Verbs:\["\*"\]\}$/,
+    );
+
+    const modest = {
+      metadata: { name: 'modest' },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }],
+    };
+    await ok(NS_ADMIN, 'POST', `${ALPHA}/roles`, modest);
+    const patched = await call(NS_ADMIN, 'PATCH', `${ALPHA}/roles/modest`, [
+      { op: 'add', path: '/rules/-', value: { apiGroups: [''], resources: ['nodes'], verbs: ['delete'] } },
+    ]);
+    expect(patched.status).toBe(403);
+    expect(patched.body.message).toContain('{APIGroups:[""], Resources:["nodes"], Verbs:["delete"]}');
+  });
+
+  it('lets a user granted bind on cluster-admin bind it', async () => {
+    await ok(
+      BINDER,
+      'POST',
+      `${ALPHA}/rolebindings`,
+      bindingTo('granted', 'ClusterRole', 'cluster-admin', 'someone'),
+    );
+    const other = await call(
+      BINDER,
+      'POST',
+      `${ALPHA}/rolebindings`,
+      bindingTo('not-granted', 'ClusterRole', 'admin', 'someone'),
+    );
+    expect(other.status).toBe(403);
   });
 });
 

@@ -17,7 +17,7 @@ import {
 import { SUPPORTED_PATCH_TYPES } from '../patch/patch-type.js';
 import type { ResourceInfo, ResourceRegistry } from '../resource-registry.js';
 import { apiVersionOf } from '../resource-registry.js';
-import type { ListOptions, Scope } from '../rest/resource-store.js';
+import type { ListOptions, Scope, WriteOptions } from '../rest/resource-store.js';
 import { bindPod, evictPod, getScale, patchScale, updateScale } from '../rest/subresources.js';
 import { parseFieldSelectorQuery } from '../field-selector.js';
 import { parseLabelSelectorQuery } from '../label-selector-query.js';
@@ -33,9 +33,14 @@ import { serveWatch } from './watch-stream.js';
 import type { WatchDeps } from './watch-stream.js';
 import { streamPodLog } from './pod-log.js';
 import { checkNestingDepth } from './nesting-depth.js';
+import { requestUser } from './token-authentication.js';
+import type { RbacPolicy } from '../auth/rbac-authorizer.js';
+import { admitRbacWrite, guardsEscalation } from '../admission/rbac-escalation.js';
 
 export interface HandlerDeps extends WatchDeps {
   registry: ResourceRegistry;
+  /** Set when requests are authorized: RBAC writes are then checked for privilege escalation. */
+  rbacPolicy?: RbacPolicy;
 }
 
 /**
@@ -95,6 +100,27 @@ function render(
     now: new Date(),
     tableVersion,
   });
+}
+
+/** The write options of a request, with the escalation check when it writes an RBAC object. */
+function objectWriteOptions(
+  deps: HandlerDeps,
+  scope: Scope,
+  name: string | undefined,
+  query: Query,
+  res: Response,
+): WriteOptions {
+  const opts = writeOptions(query);
+  const policy = deps.rbacPolicy;
+  if (!policy || !guardsEscalation(scope.resource.group, scope.resource.plural)) return opts;
+  const user = requestUser(res);
+  const write = {
+    resource: scope.resource.plural,
+    namespace: scope.namespace ?? '',
+    requestName: name ?? '',
+    user,
+  };
+  return { ...opts, admit: (object) => admitRbacWrite({ ...write, object }, policy) };
 }
 
 export function resourceHandler(deps: HandlerDeps) {
@@ -189,7 +215,7 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
         const result = await store.create(
           scope,
           parseObjectBody(req.headers['content-type'], body),
-          writeOptions(query),
+          objectWriteOptions(deps, scope, name, query, res),
         );
         return sendJson(res, 201, typed(result.object), result.warnings);
       }
@@ -232,7 +258,7 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
         scope,
         name,
         parsedBody,
-        writeOptions(query),
+        sub ? writeOptions(query) : objectWriteOptions(deps, scope, name, query, res),
         sub === 'status' ? 'status' : undefined,
       );
       return sendJson(res, result.created ? 201 : 200, typed(result.object), result.warnings);
@@ -244,7 +270,10 @@ async function handle(deps: HandlerDeps, path: ResourcePath, req: Request, res: 
       if (!(SUPPORTED_PATCH_TYPES as readonly string[]).includes(contentType)) {
         throw unsupportedMediaType(contentType, [...SUPPORTED_PATCH_TYPES]);
       }
-      const opts = { ...writeOptions(query), force: queryBool(query, 'force') };
+      const opts = {
+        ...(sub ? writeOptions(query) : objectWriteOptions(deps, scope, name, query, res)),
+        force: queryBool(query, 'force'),
+      };
       // As upstream, the options are checked before the body is read; controllers must name themselves
       // (kubectl defaults it), since apply records which manager owns each field.
       if (contentType === 'application/apply-patch+yaml' && !opts.fieldManager) {

@@ -63,6 +63,11 @@ export interface WriteOptions {
   dryRun?: boolean;
   fieldValidation?: FieldValidationMode;
   fieldManager?: string;
+  /**
+   * A check by the caller, which knows who asks, on the object about to be written (before
+   * validation, as upstream's RBAC storage checks escalation); it throws to refuse the write.
+   */
+  admit?: (obj: KubeObject) => void;
 }
 
 export interface WriteResult {
@@ -280,6 +285,7 @@ export class ResourceStore {
         { name: meta.name, group: scope.resource.group || undefined, kind: scope.resource.plural },
       );
     }
+    opts.admit?.(request);
     const strategy = strategyFor(scope.resource);
 
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
@@ -397,6 +403,7 @@ export class ResourceStore {
           ? prepareForStatusUpdate(obj, current)
           : prepareForUpdate(strategy, obj, current);
       obj = applyDefaults(scope.resource, obj, current);
+      opts.admit?.(obj);
       this.validate(scope, obj, current);
       this.refuseNewFinalizers(scope, obj, current);
       const currentRevision = Number(current.metadata.resourceVersion);
