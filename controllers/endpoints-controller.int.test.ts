@@ -1,40 +1,23 @@
 /** The Endpoints controller against a real API server: Endpoints follow pods and their readiness. */
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../apiserver/api-object.js';
-import { startTestApiServer } from '../e2e/support/test-api-server.js';
-import type { TestApiServer } from '../e2e/support/test-api-server.js';
+import { startControllerTest } from './testing/test-cluster.js';
 import { waitFor } from '../e2e/support/wait-for.js';
-import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
 import { isNotFound } from '../machinery/api-status-error.js';
-import { startControllerManager } from './controller-manager.js';
 import { endpointsController } from './endpoints-controller.js';
 import type { Endpoints, Pod } from './endpoints-controller.js';
 
 const NS = 'ep';
-let api: TestApiServer;
+let cluster: Awaited<ReturnType<typeof startControllerTest>>;
 let client: ApiClient;
-const stop = new AbortController();
-let manager: Promise<void>;
 
 beforeAll(async () => {
-  api = await startTestApiServer();
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfig);
-  client = clientFor(kc);
-  await client.create('v1', 'Namespace', undefined, { metadata: { name: NS } });
-  manager = startControllerManager({
-    client,
-    signal: stop.signal,
-    registry: [endpointsController],
-    log: () => undefined,
-  });
+  cluster = await startControllerTest({ controllers: [endpointsController], namespace: NS });
+  ({ client } = cluster);
 });
 
 afterAll(async () => {
-  stop.abort();
-  await manager;
-  await api?.close();
+  await cluster?.close();
 });
 
 async function createPod(name: string, ip: string, labels = { app: 'web' }): Promise<void> {

@@ -5,42 +5,27 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, OwnerReference, WatchEvent } from '../apiserver/api-object.js';
 import { kubectl, kubectlBinaries } from '../e2e/support/kubectl.js';
-import { startTestApiServer } from '../e2e/support/test-api-server.js';
 import type { TestApiServer } from '../e2e/support/test-api-server.js';
+import { startControllerTest } from './testing/test-cluster.js';
 import { waitFor } from '../e2e/support/wait-for.js';
-import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
 import { isNotFound } from '../machinery/api-status-error.js';
-import { startControllerManager } from './controller-manager.js';
 import { garbageCollectorController } from './garbage-collector.js';
 
 const NS = 'gc';
+let cluster: Awaited<ReturnType<typeof startControllerTest>>;
 let api: TestApiServer;
 let client: ApiClient;
-const stop = new AbortController();
-let manager: Promise<void>;
 
 beforeAll(async () => {
-  api = await startTestApiServer();
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfig);
-  client = clientFor(kc);
-  await client.create('v1', 'Namespace', undefined, { metadata: { name: NS } });
-  manager = startControllerManager({
-    client,
-    signal: stop.signal,
-    registry: [garbageCollectorController],
-    log: () => undefined,
-  });
+  cluster = await startControllerTest({ controllers: [garbageCollectorController], namespace: NS });
+  ({ api, client } = cluster);
 });
 
 afterAll(async () => {
-  stop.abort();
-  await manager;
-  await api?.close();
+  await cluster?.close();
 });
 
 const template = (app: string) => ({

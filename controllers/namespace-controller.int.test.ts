@@ -1,38 +1,24 @@
 /** The namespace controller against a real API server: a deleted namespace is emptied, then removed. */
-import { KubeConfig } from '@kubernetes/client-node';
-import { startTestApiServer } from '../e2e/support/test-api-server.js';
-import type { TestApiServer } from '../e2e/support/test-api-server.js';
+import { startControllerTest } from './testing/test-cluster.js';
 import { waitFor } from '../e2e/support/wait-for.js';
-import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
 import { isNotFound } from '../machinery/api-status-error.js';
-import { startControllerManager } from './controller-manager.js';
 import { CONTENT_REMAINING, FINALIZERS_REMAINING, namespaceController } from './namespace-controller.js';
 import type { Namespace } from './namespace-controller.js';
 
-let api: TestApiServer;
+let cluster: Awaited<ReturnType<typeof startControllerTest>>;
 let client: ApiClient;
-const stop = new AbortController();
-let manager: Promise<void>;
 
 beforeAll(async () => {
-  api = await startTestApiServer();
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.kubeconfig);
-  client = clientFor(kc);
-  manager = startControllerManager({
-    client,
-    signal: stop.signal,
-    registry: [namespaceController],
+  cluster = await startControllerTest({
+    controllers: [namespaceController],
     settings: { namespace: { maxRecheckMs: 300 } },
-    log: () => undefined,
   });
+  ({ client } = cluster);
 });
 
 afterAll(async () => {
-  stop.abort();
-  await manager;
-  await api?.close();
+  await cluster?.close();
 });
 
 async function namespace(name: string): Promise<Namespace | undefined> {

@@ -14,12 +14,48 @@ import { Informer } from '../../machinery/informer.js';
 import { isPodActive, isPodReady } from '../pod-state.js';
 import type { Pod } from '../workload-types.js';
 import { startPodBinder } from './pod-binder.js';
+import { startControllerManager } from '../controller-manager.js';
+import type { ControllerDescriptor } from '../controller-manager.js';
 
 export interface TestCluster {
   api: TestApiServer;
   kubeConfig: KubeConfig;
   client: ApiClient;
   close(): Promise<void>;
+}
+
+/**
+ * A real API server with only `controllers` running against it, for a controller's own integration
+ * tests; `namespace` is created first when given. `close` stops the controllers, then the server.
+ */
+export async function startControllerTest(options: {
+  controllers: readonly ControllerDescriptor[];
+  namespace?: string;
+  settings?: Record<string, Record<string, unknown>>;
+}): Promise<{ api: TestApiServer; client: ApiClient; close(): Promise<void> }> {
+  const api = await startTestApiServer();
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(api.kubeconfig);
+  const client = clientFor(kubeConfig);
+  if (options.namespace)
+    await client.create('v1', 'Namespace', undefined, { metadata: { name: options.namespace } });
+  const stop = new AbortController();
+  const manager = startControllerManager({
+    client,
+    signal: stop.signal,
+    registry: options.controllers,
+    settings: options.settings,
+    log: () => undefined,
+  });
+  return {
+    api,
+    client,
+    async close() {
+      stop.abort();
+      await manager;
+      await api.close();
+    },
+  };
 }
 
 export async function startTestCluster({ nodes = 3, readyDelayMs = 100 } = {}): Promise<TestCluster> {
