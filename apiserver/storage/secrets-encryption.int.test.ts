@@ -2,6 +2,7 @@
  * Encryption at rest through the whole server: what etcd holds for Secrets under an aesgcm config,
  * what clients read back over GET, LIST and WATCH, and key rotation across restarts.
  */
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { Etcd3 } from 'etcd3';
 import { startApiServer } from '../api-server.js';
@@ -136,6 +137,22 @@ describe('Secrets encrypted at rest with aesgcm', () => {
       '/api/v1/secrets',
     );
     expect(all.body.items.map((s) => s.data.password)).toEqual([B64]);
+  });
+
+  it('is unreadable to etcdctl get, which sees only the envelope', async () => {
+    const created = await request(api.url, 'POST', SECRETS, secret('for-etcdctl'));
+    expect(created.status).toBe(201);
+    const seen = execFileSync(
+      'etcdctl',
+      ['--endpoints', api.etcdUrl, 'get', secretKey('for-etcdctl'), '--print-value-only'],
+      { env: { ...process.env, ETCDCTL_API: '3' } },
+    );
+    expect(seen.toString('latin1').startsWith('k8s:enc:aesgcm:v1:key1:')).toBe(true);
+    expect(seen.includes(PLAINTEXT)).toBe(false);
+    expect(seen.includes(B64)).toBe(false);
+    const got = await request<{ data: Record<string, string> }>(api.url, 'GET', `${SECRETS}/for-etcdctl`);
+    expect(got.body.data.password).toBe(B64);
+    expect((await request(api.url, 'DELETE', `${SECRETS}/for-etcdctl`)).status).toBe(200);
   });
 
   it('encrypts updates too, and a conflicting update still reads the current object', async () => {
