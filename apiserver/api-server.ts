@@ -24,11 +24,17 @@ import { resourceHandler } from './http/resource-handlers.js';
 import type { HandlerDeps } from './http/resource-handlers.js';
 import { discoveryRouter } from './http/discovery-routes.js';
 import { bodyReader } from './http/body-reader.js';
-import { tokenAuthentication } from './http/token-authentication.js';
-import { rbacAuthorization } from './http/authorization.js';
+import { knownTokenHashes, knownTokens } from './http/token-authentication.js';
+import { requestAuthentication } from './http/request-authentication.js';
+import { nodeCredentialsHandler } from './http/node-credentials.js';
+import type { ClientCertificateSigner } from './http/node-credentials.js';
+import { requestAuthorization } from './http/authorization.js';
 import { selfSubjectAccessReviewHandler } from './http/self-subject-access-review.js';
 import { RbacIndex } from './auth/rbac-index.js';
-import type { TokenUser } from './auth/token-file.js';
+import { NodeGraph } from './auth/node-graph.js';
+import { nodeAuthorizer } from './auth/node-authorizer.js';
+import { authorizerChain, rbacAuthorizer } from './auth/authorizer-chain.js';
+import type { TokenHash, TokenUser } from './auth/token-file.js';
 import { ADMIN_USER } from './auth/user-info.js';
 import { maxInFlight } from './http/max-in-flight.js';
 import { bootstrapCluster } from './bootstrap.js';
@@ -48,16 +54,35 @@ export interface ApiServerConfig {
   /** Bodies over this size get 413. */
   maxBodyBytes: number;
   /**
-   * Bearer tokens of the cluster admin (`kubicle-admin` in `system:masters`). With neither these nor
-   * `tokenUsers` nobody is authenticated and nothing is authorized: every request may do anything.
+   * Bearer tokens of the cluster admin (`kubicle-admin` in `system:masters`). With no tokens of any
+   * kind and no `clientCA` nobody is authenticated and nothing is authorized: every request may do
+   * anything.
    */
   tokens?: readonly string[];
   /** Further bearer tokens, each with its user (`--token-auth-file`, see auth/token-file.ts). */
   tokenUsers?: readonly TokenUser[];
+  /** Bearer tokens known by their SHA-256 only (the hashes `up` keeps on disk), each with its user. */
+  tokenHashes?: readonly TokenHash[];
+  /**
+   * Authenticate TLS client certificates signed by this CA (PEM): user = subject CN, groups = every
+   * subject O. Only with `tls`.
+   */
+  clientCA?: string;
+  /**
+   * Signs node CSRs with the cluster CA for `POST /v1-kubicle/node-credentials`
+   * (http/node-credentials.ts); without it that endpoint is not served.
+   */
+  signClientCertificate?: ClientCertificateSigner;
   /** Serve HTTPS with this certificate and key (PEM); plain HTTP without. */
   tls?: { cert: string; key: string };
   /** The cluster CA (PEM), served to anyone at `/cacerts` so joining agents can check it. */
   caCert?: string;
+  /**
+   * Reach kubelets (pods/log) over HTTPS with this client certificate and key (PEM), CN
+   * `kube-apiserver-kubelet-client`; their serving certificates are not verified, as upstream's
+   * without `--kubelet-certificate-authority`. Plain HTTP without.
+   */
+  kubeletClient?: { cert: string; key: string };
   /** Read-only requests served at once before 429 (watches and log follows not counted); 0: no limit. */
   maxRequestsInFlight?: number;
   /** Mutating requests served at once before 429; 0: no limit. */
@@ -158,6 +183,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
     store,
     storage,
     bookmarkIntervalMs: config.bookmarkIntervalMs,
+    kubeletClient: config.kubeletClient,
     cacheFor: (plural) => {
       let cache = caches.get(plural);
       if (!cache) {
@@ -181,9 +207,14 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
       .map((token) => ({ token, user: ADMIN_USER.name, groups: [...ADMIN_USER.groups] })),
     ...(config.tokenUsers ?? []),
   ];
-  const authorizing = tokenUsers.length > 0;
+  const tokens = [...knownTokens(tokenUsers), ...knownTokenHashes(config.tokenHashes ?? [])];
+  const clientCA = config.tls ? config.clientCA : undefined;
+  const authorizing = tokens.length > 0 || clientCA !== undefined;
   const rbac = new RbacIndex(storage, deps.cacheFor, config.log);
-  app.use(tokenAuthentication(tokenUsers));
+  const nodeGraph = new NodeGraph({ storage, cacheFor: deps.cacheFor, log: config.log });
+  // As upstream's --authorization-mode=Node,RBAC.
+  const authorize = authorizerChain([nodeAuthorizer(nodeGraph), rbacAuthorizer(rbac)]);
+  app.use(requestAuthentication({ tokens, clientCertificates: clientCA !== undefined }));
   app.use(
     maxInFlight({
       readonly: config.maxRequestsInFlight ?? 0,
@@ -191,11 +222,13 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
     }),
   );
   if (authorizing) {
-    app.use(rbacAuthorization(rbac));
+    app.use(requestAuthorization(authorize));
     deps.rbacPolicy = rbac;
   }
   app.use(bodyReader(config.maxBodyBytes));
-  app.use(selfSubjectAccessReviewHandler(rbac));
+  app.use(selfSubjectAccessReviewHandler(authorize));
+  if (config.signClientCertificate)
+    app.use(nodeCredentialsHandler(config.signClientCertificate, config.clientCA ?? config.caCert ?? ''));
   // Resource URLs are nearly all the traffic and no other route claims them: they are matched first,
   // so a request does not walk the discovery routes on its way.
   app.use(resourceHandler(deps));
@@ -222,7 +255,16 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   app.use(errorMiddleware(config.log));
 
   const server = config.tls
-    ? https.createServer({ cert: config.tls.cert, key: config.tls.key }, app)
+    ? https.createServer(
+        {
+          cert: config.tls.cert,
+          key: config.tls.key,
+          // Clients without a certificate still get in (with a token, or to public paths), so an
+          // unverified one is left to authentication to ignore rather than refused in the handshake.
+          ...(clientCA ? { requestCert: true, rejectUnauthorized: false, ca: clientCA } : {}),
+        },
+        app,
+      )
     : http.createServer(app);
   // Watches are long-lived; Node's default request timeouts would cut them.
   server.requestTimeout = 0;
@@ -251,7 +293,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
   const namespaceLifecycle = new NamespaceLifecycle(storage, deps.cacheFor('namespaces'), config.log);
   await namespaceLifecycle.start();
   store.namespaceLifecycle = namespaceLifecycle;
-  if (authorizing) await rbac.start();
+  if (authorizing) await Promise.all([rbac.start(), nodeGraph.start()]);
   const compactor = new EtcdCompactor(storage, config.compactionIntervalMs, config.log);
   compactor.start();
 
@@ -264,6 +306,7 @@ export async function startApiServer(partial: Partial<ApiServerConfig>): Promise
       compactor.stop();
       namespaceLifecycle.stop();
       rbac.stop();
+      nodeGraph.stop();
       for (const end of [...openWatches]) end();
       for (const cache of caches.values()) cache.stop();
       await new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { apiServerConfig } from './api-server-options.js';
+import { apiServerConfig, plainHttpProblem } from './api-server-options.js';
 
 describe('--encryption-provider-config', () => {
   let dir: string;
@@ -91,5 +91,29 @@ describe('--token-auth-file', () => {
 
   it('leaves the token users unset without the flag', () => {
     expect(apiServerConfig({}, [], 1).tokenUsers).toBeUndefined();
+  });
+});
+
+describe('--plain-http', () => {
+  it.each([
+    ['without it', {}, undefined],
+    ['on the default address', { 'plain-http': true }, undefined],
+    ['on loopback', { 'plain-http': true, 'bind-address': '127.0.0.1' }, undefined],
+    ['TLS on any address', { 'bind-address': '0.0.0.0' }, undefined],
+    [
+      'on every address',
+      { 'plain-http': true, 'bind-address': '0.0.0.0' },
+      /listens on 127\.0\.0\.1 only; --bind-address 0\.0\.0\.0 needs TLS/,
+    ],
+    [
+      'on a host address',
+      { 'plain-http': true, 'bind-address': '192.0.2.1' },
+      /--bind-address 192\.0\.2\.1 needs TLS/,
+    ],
+    ['with token users', { 'plain-http': true, 'token-auth-file': 'f' }, /--token-auth-file cannot apply/],
+  ])('%s', (_name, values, problem) => {
+    const found = plainHttpProblem(values);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toMatch(problem);
   });
 });

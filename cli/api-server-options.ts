@@ -17,10 +17,30 @@ export const COMMON_OPTIONS = {
   'etcd-prefix': { type: 'string' },
   'encryption-provider-config': { type: 'string' },
   'token-auth-file': { type: 'string' },
+  'plain-http': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-export type CommonValues = { [K in keyof typeof COMMON_OPTIONS]?: K extends 'help' ? boolean : string };
+export type CommonValues = {
+  [K in keyof typeof COMMON_OPTIONS]?: K extends 'help' | 'plain-http' ? boolean : string;
+};
+
+/** The only address plain HTTP may listen on: it authenticates nobody and lets everyone do anything. */
+const PLAIN_HTTP_ADDRESS = '127.0.0.1';
+
+/** Why these flags cannot serve plain HTTP, or undefined when they can (or do not ask to). Pure. */
+export function plainHttpProblem(values: CommonValues): string | undefined {
+  if (!values['plain-http']) return undefined;
+  const address = values['bind-address'] ?? PLAIN_HTTP_ADDRESS;
+  if (address !== PLAIN_HTTP_ADDRESS)
+    return (
+      `--plain-http serves the API without authentication, so it listens on ${PLAIN_HTTP_ADDRESS} only; ` +
+      `--bind-address ${address} needs TLS (leave out --plain-http)`
+    );
+  if (values['token-auth-file'])
+    return '--plain-http authenticates nobody, so --token-auth-file cannot apply: leave out one of them';
+  return undefined;
+}
 
 /** The API server settings both `up` and `server` take from their flags. */
 export function apiServerConfig(

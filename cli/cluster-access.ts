@@ -23,6 +23,7 @@ import type { ClusterAccess } from '../machinery/api-client.js';
 import { kubeconfigFile, loadClusterConfig } from './command-kit.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { parseJoinToken, verifyCaCertificate } from './join-token.js';
+import type { JoinTarget } from './node-credentials.js';
 
 /** A file path or base64 data, as kubeconfig fields come in pairs (`client-key`, `client-key-data`). */
 export type FileOrData = { file: string } | { data: string };
@@ -165,13 +166,14 @@ export function loadClusterAccess(
 }
 
 /**
- * Access for `kubicle agent --server URL --token T`. A join token that names the cluster CA
+ * The cluster `kubicle agent --server URL --token T` joins. A join token that names the cluster CA
  * (join-token.ts) is checked first against the CA the server hands out at `/cacerts`, fetched without
- * trusting anything yet; only that CA is trusted afterwards. A bare token gets unverified TLS.
+ * trusting anything yet; only that CA is trusted afterwards. A bare secret names no CA to check.
+ * The secret is for node-credentials.ts alone.
  */
-export async function joinCluster(server: string, token: string): Promise<ClusterAccess> {
+export async function verifyJoinToken(server: string, token: string): Promise<JoinTarget> {
   const join = parseJoinToken(token);
-  if (!join.caHash) return loadClusterAccess(undefined, server, join.secret);
+  if (!join.caHash) return { server, secret: join.secret };
   let fetched: string;
   try {
     fetched = await fetchUntrusted(new URL('/cacerts', server));
@@ -182,7 +184,7 @@ export async function joinCluster(server: string, token: string): Promise<Cluste
   }
   const verified = verifyCaCertificate(join, fetched);
   if (!verified.ok) throw new Error(`refusing to join ${server}: ${verified.why}`);
-  return loadClusterAccess(undefined, server, join.secret, verified.caPem);
+  return { server, secret: join.secret, caPem: verified.caPem };
 }
 
 function fetchUntrusted(url: URL): Promise<string> {

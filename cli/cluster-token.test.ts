@@ -1,23 +1,33 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { clusterTokenFile, ensureClusterToken } from './cluster-token.js';
+import { formatTokenHashes, keptOrNew, parseTokenHashes, sha256Hex } from './cluster-token.js';
 
-describe('ensureClusterToken', () => {
-  let dir: string;
-  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'token-'))));
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it('creates a private random token once and returns the same one afterwards', () => {
-    const token = ensureClusterToken(path.join(dir, 'data'));
-    expect(token).toMatch(/^kubicle-[0-9a-f]{48}$/);
-    expect(fs.statSync(clusterTokenFile(path.join(dir, 'data'))).mode & 0o777).toBe(0o600);
-    expect(ensureClusterToken(path.join(dir, 'data'))).toBe(token);
-    expect(ensureClusterToken(path.join(dir, 'other'))).not.toBe(token);
+describe('token hash file', () => {
+  it('writes lines the token-file parser reads back, groups quoted', () => {
+    const hashes = [
+      { sha256: sha256Hex('a'), user: 'kubicle-admin', groups: ['system:masters'] },
+      { sha256: sha256Hex('b'), user: 'system:bootstrap:kubicle', uid: '7', groups: ['x', 'y'] },
+      { sha256: sha256Hex('c'), user: 'quote"d', groups: [] },
+    ];
+    const text = formatTokenHashes(hashes);
+    expect(text.split('\n')[1]).toBe(`${sha256Hex('b')},system:bootstrap:kubicle,7,"x,y"`);
+    expect(parseTokenHashes(text, 'f')).toEqual(hashes);
+    expect(text).not.toContain('\na,');
   });
 
-  it('keeps a token written by hand', () => {
-    fs.writeFileSync(clusterTokenFile(dir), 'chosen-token\n');
-    expect(ensureClusterToken(dir)).toBe('chosen-token');
+  it('lower-cases digests so the server compares them as bytes', () => {
+    expect(parseTokenHashes(`${'AB'.repeat(32)},u,,"g"\n`, 'f')[0].sha256).toBe('ab'.repeat(32));
+  });
+});
+
+describe('keptOrNew', () => {
+  const stored = { sha256: sha256Hex('kubicle-old'), user: 'kubicle-admin', groups: [] };
+  it.each([
+    ['the candidate whose hash is stored', 'kubicle-old', stored, true],
+    ['not a candidate whose hash differs', 'kubicle-other', stored, false],
+    ['not a candidate with nothing stored', 'kubicle-old', undefined, false],
+    ['not an absent candidate', undefined, stored, false],
+  ])('keeps %s', (_name, candidate, hash, kept) => {
+    const result = keptOrNew(candidate, hash);
+    expect(result === candidate).toBe(kept);
+    expect(result).toMatch(/^kubicle-[0-9a-z]+$/);
   });
 });

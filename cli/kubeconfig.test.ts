@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { kubeconfigYaml } from './kubeconfig.js';
+import { kubeconfigToken, kubeconfigYaml } from './kubeconfig.js';
 
 describe('kubeconfig', () => {
   it('skips TLS verification for plain-HTTP servers, which client-node requires', () => {
@@ -25,5 +25,40 @@ describe('kubeconfig', () => {
   it('does not verify an https server whose CA it was not given (an agent joining by token)', () => {
     const config = parse(kubeconfigYaml('https://10.0.0.1:6443', 'kubicle', { token: 't0ken' }));
     expect(config.clusters[0].cluster['insecure-skip-tls-verify']).toBe(true);
+  });
+});
+
+describe('client certificate kubeconfigs', () => {
+  it('carry the certificate and key as data, under the user name given', () => {
+    const cert = '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n';
+    const key = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
+    const config = parse(
+      kubeconfigYaml('https://10.0.0.1:6443', 'kubicle', {
+        clientCert: cert,
+        clientKey: key,
+        userName: 'node',
+      }),
+    );
+    expect(config.users).toEqual([
+      {
+        name: 'node',
+        user: {
+          'client-certificate-data': Buffer.from(cert).toString('base64'),
+          'client-key-data': Buffer.from(key).toString('base64'),
+        },
+      },
+    ]);
+    expect(config.contexts[0].context.user).toBe('node');
+  });
+});
+
+describe('kubeconfigToken', () => {
+  it.each([
+    ['the current user’s token', kubeconfigYaml('https://h:1', 'kubicle', { token: 't0ken' }), 't0ken'],
+    ['none without one', kubeconfigYaml('https://h:1'), undefined],
+    ['none from text that is no kubeconfig', ': : :', undefined],
+    ['none from an empty file', '', undefined],
+  ])('%s', (_name, text, token) => {
+    expect(kubeconfigToken(text)).toBe(token);
   });
 });

@@ -1,10 +1,13 @@
 /**
  * The kubelet against real Docker and a real API server: one in-process kubelet with a node name of
  * its own; every container it creates carries this run's label, so afterAll removes exactly these.
- * Independent scenarios run concurrently; each uses pods of its own.
+ * Independent scenarios run concurrently; each uses pods of its own. As in a secured cluster, the
+ * kubelet serves its endpoint over TLS to the API server's kubelet client certificate only, so every
+ * log read here goes API server → kubelet over HTTPS.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -15,6 +18,7 @@ import type { ApiClient } from '../machinery/api-client.js';
 import { isNotFound } from '../machinery/api-status-error.js';
 import type { Pod } from '../kubelet/api-types.js';
 import { ensureLocalImages } from '../kubelet/images.js';
+import { API_SERVER_KUBELET_CLIENT } from '../kubelet/log-server.js';
 import { startKubelet } from '../kubelet/kubelet.js';
 import type { RunningKubelet } from '../kubelet/kubelet.js';
 import type { Node } from '../kubelet/node-status.js';
@@ -22,6 +26,8 @@ import { DockerRuntime } from '../kubelet/runtime/docker-runtime.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID } from '../kubelet/runtime/runtime.js';
 import { kubectlBinaries, spawnKubectl } from './support/kubectl.js';
 import { startTestApiServer } from './support/test-api-server.js';
+import { makeTestCa } from './support/test-pki.js';
+import type { TestCa } from './support/test-pki.js';
 import type { TestApiServer } from './support/test-api-server.js';
 import { waitFor } from './support/wait-for.js';
 
@@ -35,6 +41,7 @@ let api: TestApiServer;
 let client: ApiClient;
 let kubeConfig: KubeConfig;
 let dataDir: string;
+let clusterCa: TestCa;
 let kubelet: RunningKubelet;
 let stopKubelet: AbortController;
 
@@ -50,6 +57,7 @@ async function start(): Promise<void> {
     runtime: runtime(),
     dataDir,
     port: 0,
+    tls: { clientCA: clusterCa.cert },
     crashLoopBackOff: { initialMs: 2_000, maxMs: 60_000 },
     log: process.env.KUBICLE_TEST_LOG ? (line) => console.error(line) : () => undefined,
     signal: stopKubelet.signal,
@@ -122,11 +130,14 @@ async function containersOf(uid: string) {
 
 beforeAll(async () => {
   await ensureLocalImages(docker);
-  api = await startTestApiServer();
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-kubelet-'));
+  clusterCa = makeTestCa(path.join(dataDir, 'test-ca'), 'cluster-ca');
+  api = await startTestApiServer({
+    kubeletClient: clusterCa.issueClient(API_SERVER_KUBELET_CLIENT, ['system:masters']),
+  });
   kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(api.kubeconfig);
   client = clientFor(kubeConfig);
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubicle-kubelet-'));
   await client.create('v1', 'Namespace', undefined, { metadata: { name: NS } });
   await start();
 }, 120_000);
@@ -163,6 +174,29 @@ describe('kubelet node', () => {
     ]);
     const lease = await client.get('coordination.k8s.io/v1', 'Lease', 'kube-node-lease', NODE);
     expect((lease as { spec?: { holderIdentity?: string } }).spec?.holderIdentity).toBe(NODE);
+  });
+
+  it("serves its endpoint over TLS to the cluster CA's API server client only", async () => {
+    const healthz = (client?: { cert: string; key: string }) =>
+      new Promise<number>((resolve, reject) => {
+        const req = https.get(
+          {
+            host: kubelet.nodeIP,
+            port: kubelet.port,
+            path: '/healthz',
+            rejectUnauthorized: false,
+            ...client,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+      });
+    expect(await healthz(clusterCa.issueClient(API_SERVER_KUBELET_CLIENT))).toBe(200);
+    expect(await healthz(clusterCa.issueClient('system:node:intruder', ['system:nodes']))).toBe(403);
+    await expect(healthz()).rejects.toThrow();
   });
 });
 

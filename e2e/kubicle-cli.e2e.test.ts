@@ -1,16 +1,19 @@
 /**
  * The built `kubicle` command as a user runs it: `up` starts etcd and the API server, writes a
  * kubeconfig that kubectl and client-node accept, stops cleanly on SIGINT/SIGTERM, and a second `up`
- * on the same data dir finds every object again. `server` runs against existing etcd.
+ * on the same data dir finds every object again. An agent joins with the join token and from then
+ * on uses node certificates of its own; no token lies in clear in the data dir but the operator's
+ * copies. `server` runs against existing etcd; `--plain-http` is for loopback only.
  */
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { Etcd3 } from 'etcd3';
+import { kubeconfigToken } from '../cli/kubeconfig.js';
 import { freePort, freePortPair } from './support/free-port.js';
 import { runKubicle } from './support/kubicle-process.js';
 import type { KubicleProcess } from './support/kubicle-process.js';
@@ -47,6 +50,46 @@ function httpsGet(url: string, ca: string, bearer?: string): Promise<{ status: n
       .on('error', reject);
   });
 }
+/** Every file under `root` whose bytes contain `needle`, relative to `root`. */
+function filesContaining(root: string, needle: string): string[] {
+  const found: string[] = [];
+  const walk = (at: string) => {
+    for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
+      const full = path.join(at, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.isFile() && fs.readFileSync(full).includes(needle))
+        found.push(path.relative(root, full));
+    }
+  };
+  walk(root);
+  return found.sort();
+}
+
+/** What a simulated node does, granted to `system:nodes` here so the test does not depend on node authorization. */
+async function grantNodeRights(kc: k8s.KubeConfig): Promise<void> {
+  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  await rbac.createClusterRole({
+    body: {
+      metadata: { name: 'e2e-joined-node' },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['nodes', 'nodes/status', 'pods', 'pods/status', 'events'],
+          verbs: ['*'],
+        },
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] },
+      ],
+    },
+  });
+  await rbac.createClusterRoleBinding({
+    body: {
+      metadata: { name: 'e2e-joined-node' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'e2e-joined-node' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
+    },
+  });
+}
+
 let dir: string;
 const running: Running[] = [];
 
@@ -86,8 +129,11 @@ describe('kubicle up', () => {
     expect(first.output()).toContain(kubeconfig);
 
     // The server speaks TLS with a certificate of the cluster's CA, and only clients with the
-    // cluster's token get in; health and version are open to all, as upstream.
-    const token = fs.readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
+    // admin token (in the kubeconfig) get in; health and version are open to all, as upstream.
+    const token = kubeconfigToken(fs.readFileSync(kubeconfig, 'utf8'))!;
+    expect(token).toMatch(/^kubicle-[0-9a-f]{48}$/);
+    expect(fs.statSync(kubeconfig).mode & 0o777).toBe(0o600);
+    expect(fs.existsSync(path.join(dataDir, 'token'))).toBe(false);
     const ca = fs.readFileSync(path.join(dataDir, 'pki', 'ca.crt'), 'utf8');
     expect(first.output()).toContain(`kubicle agent --server https://127.0.0.1:${port} --token`);
     const get = (urlPath: string, bearer?: string) =>
@@ -114,19 +160,44 @@ describe('kubicle up', () => {
     );
 
     // Another host joins with the printed command: --server and the join token, which names the
-    // cluster CA; a token naming another CA, or a wrong secret, is refused at once.
+    // cluster CA and carries a secret of its own, good for nothing but node credentials; a token
+    // naming another CA, or a wrong secret, is refused at once.
     const server = `https://127.0.0.1:${port}`;
     const joinToken = fs.readFileSync(path.join(dataDir, 'join-token'), 'utf8').trim();
-    expect(joinToken).toMatch(new RegExp(`^K10[0-9a-f]{64}::${token}$`));
+    const joinSecret = joinToken.replace(/^.*::/, '');
+    expect(joinToken).toMatch(/^K10[0-9a-f]{64}::kubicle-[0-9a-f]{48}$/);
+    expect(joinSecret).not.toBe(token);
+    expect(fs.statSync(path.join(dataDir, 'join-token')).mode & 0o777).toBe(0o600);
     expect(first.output()).toContain(`--token $(cat ${path.join(dataDir, 'join-token')})`);
-    const agentArgs = ['agent', '--server', server, '--simulate', '1', '--node-name-prefix', 'joined-'];
+    expect((await get('/api/v1/namespaces', joinSecret)).status).toBe(403);
+
+    // Neither secret lies in clear in the data dir but in the operator's copies.
+    expect(filesContaining(dataDir, token)).toEqual(['kubeconfig']);
+    expect(filesContaining(dataDir, joinSecret)).toEqual(['join-token']);
+
+    await grantNodeRights(kc);
+    const agentDir = path.join(dir, 'agent');
+    const agentArgs = [
+      'agent',
+      '--server',
+      server,
+      '--simulate',
+      '1',
+      '--node-name-prefix',
+      'joined-',
+      '--node-name',
+      'joined-0',
+      '--data-dir',
+      agentDir,
+    ];
     const wrongSecret = run([...agentArgs, '--token', joinToken.replace(/::.*$/, '::not-the-token')]);
-    const wrongCa = run([...agentArgs, '--token', `K10${'0'.repeat(64)}::${token}`]);
+    const wrongCa = run([...agentArgs, '--token', `K10${'0'.repeat(64)}::${joinSecret}`]);
     running.push(wrongSecret, wrongCa);
     expect(await wrongSecret.exited).not.toBe(0);
-    expect(wrongSecret.output()).toMatch(/refused this agent's credentials \(401 Unauthorized\)/);
+    expect(wrongSecret.output()).toMatch(/refused the join token \(401 Unauthorized\)/);
     expect(await wrongCa.exited).not.toBe(0);
     expect(wrongCa.output()).toMatch(/refusing to join .*is not the one the token names/);
+    expect(fs.existsSync(path.join(agentDir, 'pki'))).toBe(false);
     const agent = run([...agentArgs, '--token', joinToken]);
     running.push(agent);
     const joined = await waitFor(() => core.readNode({ name: 'joined-0' }).catch(() => undefined), {
@@ -134,8 +205,37 @@ describe('kubicle up', () => {
       what: 'the joined node',
     });
     expect(joined.metadata?.name).toBe('joined-0');
+    expect(agent.output()).toContain(
+      `node credentials of system:node:joined-0 stored in ${path.join(agentDir, 'pki')}`,
+    );
+    const agentPki = path.join(agentDir, 'pki');
+    for (const file of [
+      'kubelet-client.crt',
+      'kubelet-client.key',
+      'kube-proxy-client.crt',
+      'kube-proxy-client.key',
+      'ca.crt',
+    ])
+      expect({ file, mode: fs.statSync(path.join(agentPki, file)).mode & 0o777 }).toEqual({
+        file,
+        mode: 0o600,
+      });
+    expect(new X509Certificate(fs.readFileSync(path.join(agentPki, 'kubelet-client.crt'))).subject).toBe(
+      'O=system:nodes\nCN=system:node:joined-0',
+    );
+    // The agent holds no token: only its certificates, which the API server maps to the node.
+    expect(filesContaining(agentDir, joinSecret)).toEqual([]);
     agent.child.kill('SIGTERM');
     expect(await agent.exited).toBe(0);
+    // Restarted, it keeps its certificates.
+    const again = run([...agentArgs, '--token', joinToken]);
+    running.push(again);
+    await waitFor(() => /Kubicle agent: .*simulated nodes.* started/.test(again.output()), {
+      what: 'the agent restart',
+    });
+    expect(again.output()).toContain(`node credentials of system:node:joined-0 reused from ${agentPki}`);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
 
     if (kubectlPath) {
       const result = await kubectl(kubectlPath, ['get', 'configmap', 'kept', '-o', 'name'], {
@@ -186,6 +286,50 @@ describe('kubicle up', () => {
     expect(up.output()).toContain(`port ${port} is already in use`);
     blocker.close();
   });
+
+  it('serves plain HTTP without authentication on loopback only, when asked', async () => {
+    const refused = run([
+      'up',
+      '--plain-http',
+      '--bind-address',
+      '0.0.0.0',
+      '--data-dir',
+      path.join(dir, 'open'),
+    ]);
+    running.push(refused);
+    expect(await refused.exited).toBe(1);
+    expect(refused.output()).toContain(
+      '--plain-http serves the API without authentication, so it listens on 127.0.0.1 only',
+    );
+
+    const dataDir = path.join(dir, 'plain');
+    const port = await freePort();
+    const up = run([
+      'up',
+      '--plain-http',
+      '--data-dir',
+      dataDir,
+      '--port',
+      String(port),
+      '--etcd-servers',
+      testEtcdUrl(),
+      '--etcd-prefix',
+      `/kubicle-cli-plain-${randomBytes(4).toString('hex')}/registry`,
+      '--disable',
+      'controllers,scheduler,kubelet,proxy,dns',
+    ]);
+    running.push(up);
+    await waitFor(() => /Kubicle is ready/.test(up.output()), { timeoutMs: 30_000, what: 'the ready line' });
+    const reply = await fetch(`http://127.0.0.1:${port}/api/v1/namespaces`);
+    expect(reply.status).toBe(200);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(path.join(dataDir, 'kubeconfig'));
+    expect(kc.getCurrentCluster()).toMatchObject({ server: `http://127.0.0.1:${port}`, skipTLSVerify: true });
+    expect(kc.getCurrentUser()?.token).toBeUndefined();
+    expect(fs.existsSync(path.join(dataDir, 'join-token'))).toBe(false);
+    up.child.kill('SIGTERM');
+    expect(await up.exited).toBe(0);
+  });
 });
 
 describe('kubicle server', () => {
@@ -193,8 +337,11 @@ describe('kubicle server', () => {
     const prefix = `/kubicle-cli-test-${randomBytes(4).toString('hex')}/registry`;
     const port = await freePort();
     const kubeconfig = path.join(dir, 'server-kubeconfig');
+    const serverDir = path.join(dir, 'server-data');
     const server = run([
       'server',
+      '--data-dir',
+      serverDir,
       '--etcd-servers',
       testEtcdUrl(),
       '--port',
@@ -209,6 +356,8 @@ describe('kubicle server', () => {
       timeoutMs: 30_000,
       what: 'the ready line',
     });
+    expect(fs.readFileSync(path.join(serverDir, 'join-token'), 'utf8')).toMatch(/^K10[0-9a-f]{64}::kubicle-/);
+    expect(server.output()).toContain(`--token $(cat ${path.join(serverDir, 'join-token')})`);
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(kubeconfig);
     const apps = kc.makeApiClient(k8s.AppsV1Api);

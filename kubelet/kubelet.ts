@@ -11,6 +11,8 @@
  *   posted when it changes (checked every 10 s and at once when the runtime comes or goes) and every
  *   5 min regardless; Ready is False with the reason while the runtime cannot be reached. The Lease
  *   in `kube-node-lease` is renewed every 10 s.
+ * - ConfigMaps and Secrets are read only as the Node authorizer allows: those the node's pods
+ *   reference, each through an informer on that one object (referenced-objects.ts).
  * - Pods come from one informer on `spec.nodeName=<node>`. Every change of a pod, every runtime
  *   change the relist (every second) notices, every probe result change and every change of a
  *   ConfigMap or Secret a pod uses wakes that pod's serial worker (pod-workers.ts), which runs
@@ -21,10 +23,11 @@
  *   "reconciles", and syncs just when the Ready condition disagrees with the containers.)
  * - On start, everything the runtime holds for this node is synced like that: containers of pods
  *   that still exist are adopted as they are (no restart, no duplicate), the rest are removed.
- * - Container logs are served on `port` (see log-server.ts), which the API server's pods/log reaches.
+ * - Container logs are served on `port` (see log-server.ts), which the API server's pods/log reaches;
+ *   with `tls`, over HTTPS to the API server's client certificate only.
  */
 import fs from 'node:fs';
-import type http from 'node:http';
+import path from 'node:path';
 import type { KubeObject } from '../apiserver/api-object.js';
 import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient, ClusterAccess } from '../machinery/api-client.js';
@@ -33,13 +36,13 @@ import { realClock } from '../machinery/clock.js';
 import type { Clock } from '../machinery/clock.js';
 import { EventRecorder } from '../machinery/event-recorder.js';
 import { Informer } from '../machinery/informer.js';
-import { NAMESPACE_INDEX } from '../machinery/indexed-store.js';
-import type { ConfigMap, Pod, Secret, Service } from './api-types.js';
+import type { Pod, Service } from './api-types.js';
 import { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, Backoff } from './backoff.js';
 import { DEFAULT_CLUSTER_DNS, DEFAULT_CLUSTER_DOMAIN } from './container-config.js';
 import { hostPressure, readHostInfo } from './host-info.js';
 import type { HostInfo } from './host-info.js';
 import { createLogServer, listen } from './log-server.js';
+import type { LogServer } from './log-server.js';
 import { leaseCopyIsStale, postNodeStatus, registerNode, renewNodeLease } from './node-registration.js';
 import {
   DEFAULT_MAX_PODS,
@@ -59,8 +62,10 @@ import type { PlegContainerState } from './pleg.js';
 import { PodSyncer, EVENT_UNHEALTHY } from './pod-syncer.js';
 import { PodWorkers } from './pod-workers.js';
 import { ProbeManager, probeKindName } from './prober.js';
+import { ReferencedObjects, podReferences } from './referenced-objects.js';
 import { DockerRuntime } from './runtime/docker-runtime.js';
 import type { ContainerRuntime } from './runtime/runtime.js';
+import { ensureKubeletServingCertificate } from './serving-certificate.js';
 import { VolumeManager } from './volume-manager.js';
 
 export interface KubeletConfig {
@@ -77,6 +82,12 @@ export interface KubeletConfig {
   port?: number;
   /** Where the log server listens; default: the node IP. */
   address?: string;
+  /**
+   * Serve the log endpoint over HTTPS to clients with a certificate signed by `clientCA` whose CN is
+   * in `allowedClientNames` (default: the API server's, `kube-apiserver-kubelet-client`). Without
+   * `cert` and `key`, a self-signed certificate under `<dataDir>/pki`. Without `tls`: plain HTTP.
+   */
+  tls?: { clientCA: string; cert?: string; key?: string; allowedClientNames?: readonly string[] };
   clusterDNS?: string[];
   clusterDomain?: string;
   maxPods?: number;
@@ -106,31 +117,15 @@ const HOUSEKEEPING_INTERVAL_MS = 2_000;
 const RUNTIME_PING_TIMEOUT_MS = 5_000;
 /** How long stopping waits for the pod syncs in flight before leaving them to the next start. */
 const SHUTDOWN_WAIT_MS = 2_000;
+/**
+ * How long a pod's sync waits for the first list of an object it has just started to reference
+ * (upstream's watch-based manager waits 1 s); past it, the sync goes on and reports it missing.
+ */
+const SOURCES_SYNC_WAIT_MS = 5_000;
 
 /** Whether the pod reads that ConfigMap or Secret, through a volume or its environment. */
 export function podUsesObject(pod: Pod, kind: 'ConfigMap' | 'Secret', name: string): boolean {
-  const spec = pod.spec;
-  if (!spec) return false;
-  const isConfigMap = kind === 'ConfigMap';
-  for (const volume of spec.volumes ?? []) {
-    if (isConfigMap && volume.configMap?.name === name) return true;
-    if (!isConfigMap && volume.secret?.secretName === name) return true;
-    for (const source of volume.projected?.sources ?? []) {
-      if (isConfigMap && source.configMap?.name === name) return true;
-      if (!isConfigMap && source.secret?.name === name) return true;
-    }
-  }
-  for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
-    for (const from of container.envFrom ?? []) {
-      if (isConfigMap && from.configMapRef?.name === name) return true;
-      if (!isConfigMap && from.secretRef?.name === name) return true;
-    }
-    for (const variable of container.env ?? []) {
-      if (isConfigMap && variable.valueFrom?.configMapKeyRef?.name === name) return true;
-      if (!isConfigMap && variable.valueFrom?.secretKeyRef?.name === name) return true;
-    }
-  }
-  return false;
+  return podReferences(pod).some((ref) => ref.kind === kind && ref.name === name);
 }
 
 /** Whether two versions of an object differ in their status alone (and the bookkeeping a write changes). */
@@ -228,7 +223,8 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
   });
   const recorder = new EventRecorder({ client, component: 'kubelet', host: nodeName, clock, log });
 
-  // Caches: this node's pods, and what their environment and volumes are made of.
+  // Caches: this node's pods, the services for their environment, and one informer per ConfigMap or
+  // Secret they reference (the Node authorizer lets a kubelet read nothing else).
   const informerOptions = { client, clock, log };
   const pods = new Informer<KubeObject>({
     ...informerOptions,
@@ -237,20 +233,38 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
     fieldSelector: `spec.nodeName=${nodeName}`,
     indexers: { [UID_INDEX]: (obj) => (obj.metadata.uid ? [obj.metadata.uid] : []) },
   });
-  const configMaps = new Informer<KubeObject>({ ...informerOptions, apiVersion: 'v1', kind: 'ConfigMap' });
-  const secrets = new Informer<KubeObject>({ ...informerOptions, apiVersion: 'v1', kind: 'Secret' });
   const services = new Informer<KubeObject>({ ...informerOptions, apiVersion: 'v1', kind: 'Service' });
-  const byName = <T>(informer: Informer<KubeObject>, namespace: string): ReadonlyMap<string, T> =>
-    new Map(informer.store.byIndex(NAMESPACE_INDEX, namespace).map((o) => [o.metadata.name ?? '', o as T]));
+  const referenced = new ReferencedObjects({
+    ...informerOptions,
+    signal,
+    // A pod using a ConfigMap or Secret that changed (or appeared, or vanished) syncs again.
+    onChange: (_ref, uids) => {
+      for (const uid of uids) {
+        const pod = podByUid(uid);
+        if (pod) workers.update(uid, pod);
+      }
+    },
+  });
   const podByUid = (uid: string): Pod | undefined => pods.store.byIndex(UID_INDEX, uid)[0] as Pod | undefined;
 
   // The log server first: its port goes into the Node.
-  const logServer: http.Server = createLogServer({
+  const address = config.address ?? host.nodeIP;
+  const tls = config.tls && {
+    ...config.tls,
+    ...(config.tls.cert && config.tls.key
+      ? { cert: config.tls.cert, key: config.tls.key }
+      : ensureKubeletServingCertificate(path.join(config.dataDir, 'pki'), {
+          nodeName,
+          addresses: [host.nodeIP, address],
+        })),
+  };
+  const logServer: LogServer = createLogServer({
     runtime,
     findPod: (namespace, name) => pods.store.get(`${namespace}/${name}`) as Pod | undefined,
     now: () => clock.now(),
+    tls,
   });
-  const port = await listen(logServer, config.address ?? host.nodeIP, config.port ?? 10250);
+  const port = await listen(logServer, address, config.port ?? 10250);
 
   let runtimeError: string | undefined;
   let runtimeVersion = '';
@@ -308,8 +322,8 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
       else relisted.set(uid, snapshotOf(status.sandboxes, status.containers).get(uid) ?? new Map());
     },
     sources: {
-      configMaps: (ns) => byName<ConfigMap>(configMaps, ns),
-      secrets: (ns) => byName<Secret>(secrets, ns),
+      configMaps: (ns) => referenced.configMaps(ns),
+      secrets: (ns) => referenced.secrets(ns),
       services: () => services.store.list() as Service[],
     },
     log,
@@ -332,6 +346,11 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
         await syncer.terminatePod(pod);
         return;
       }
+      // An object the pod has just started to reference may not be listed yet: without this wait
+      // the sync would report it missing although it exists.
+      await referenced.waitForPod(pod, SOURCES_SYNC_WAIT_MS);
+      // Deleted meanwhile: the update queued by the deletion cleans up.
+      if (!podByUid(uid)) return;
       const result = await syncer.syncPod(pod);
       if (result.resyncAfterMs !== undefined) workers.syncAfter(uid, result.resyncAfterMs);
     },
@@ -354,8 +373,8 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
     }
   }
 
-  const informerRuns = [pods, configMaps, secrets, services].map((i) => i.run(signal));
-  await Promise.all([pods, configMaps, secrets, services].map((i) => i.waitForSync(signal)));
+  const informerRuns = [pods, services].map((i) => i.run(signal));
+  await Promise.all([pods, services].map((i) => i.waitForSync(signal)));
 
   const nodeStatusTicker = new Ticker(clock, signal);
   const updateNodeStatus = async () => {
@@ -437,6 +456,7 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
   const podChanged = (obj: KubeObject) => {
     const pod = obj as Pod;
     const uid = obj.metadata.uid ?? '';
+    referenced.setPod(uid, pod);
     lastKnown.set(uid, pod);
     workers.update(uid, pod);
   };
@@ -446,26 +466,18 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
       // The echo of this kubelet's own status write: the sync that wrote it has nothing left to do,
       // and another one would only hold up a probe result or a change queued behind it.
       if (onlyStatusChanged(old, obj) && syncer.holdsOwnSettledStatus(obj as Pod)) {
+        // A terminal phase releases the pod's ConfigMaps and Secrets.
+        referenced.setPod(obj.metadata.uid ?? '', obj as Pod);
         lastKnown.set(obj.metadata.uid ?? '', obj as Pod);
         return;
       }
       podChanged(obj);
     },
-    onDelete: podChanged,
+    onDelete: (obj) => {
+      podChanged(obj);
+      referenced.removePod(obj.metadata.uid ?? '');
+    },
   });
-  for (const [informer, kind] of [
-    [configMaps, 'ConfigMap'],
-    [secrets, 'Secret'],
-  ] as const) {
-    const changed = (obj: KubeObject) => {
-      for (const candidate of pods.store.byIndex(NAMESPACE_INDEX, obj.metadata.namespace ?? '')) {
-        if (podUsesObject(candidate as Pod, kind, obj.metadata.name ?? '')) {
-          workers.update(candidate.metadata.uid ?? '', candidate as Pod);
-        }
-      }
-    };
-    informer.addEventHandler({ onUpdate: (_old, obj) => changed(obj), onAdd: changed, onDelete: changed });
-  }
 
   const guarded = (what: string, fn: () => Promise<void>) => async () => {
     try {
@@ -486,7 +498,7 @@ export async function startKubelet(config: KubeletConfig): Promise<RunningKubele
   ];
 
   const done = (async () => {
-    await Promise.all([...loops, ...informerRuns]);
+    await Promise.all([...loops, ...informerRuns, referenced.stopped()]);
     workers.stop();
     probes.stop();
     // A sync in flight may be waiting out a preStop hook or a grace period of many seconds; stopping

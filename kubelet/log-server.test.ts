@@ -1,5 +1,13 @@
-import type http from 'node:http';
-import { LogRequestError, createLogServer, listen, parseLogRequest, pickContainer } from './log-server.js';
+import {
+  API_SERVER_KUBELET_CLIENT,
+  LogRequestError,
+  authorizeClient,
+  createLogServer,
+  listen,
+  parseLogRequest,
+  pickContainer,
+} from './log-server.js';
+import type { LogServer } from './log-server.js';
 import { FakeRuntime } from './runtime/fake-runtime.js';
 import type { ContainerSummary } from './runtime/runtime.js';
 import { makePod } from './testing/builders.js';
@@ -68,8 +76,51 @@ describe('pickContainer', () => {
   });
 });
 
+describe('authorizeClient', () => {
+  const allowed = [API_SERVER_KUBELET_CLIENT];
+  it.each([
+    [API_SERVER_KUBELET_CLIENT, 'GET', '/containerLogs/ns/web/app', undefined],
+    [API_SERVER_KUBELET_CLIENT, 'GET', '/healthz', undefined],
+    [
+      'system:node:other',
+      'GET',
+      '/containerLogs/ns/web/app',
+      {
+        status: 403,
+        message: 'Forbidden (user=system:node:other, verb=get, resource=nodes, subresource=proxy)',
+      },
+    ],
+    [
+      'kubicle-admin',
+      'POST',
+      '/exec/ns/web/app',
+      {
+        status: 403,
+        message: 'Forbidden (user=kubicle-admin, verb=create, resource=nodes, subresource=proxy)',
+      },
+    ],
+    [
+      'kubicle-admin',
+      'GET',
+      '/healthz',
+      {
+        status: 403,
+        message: 'Forbidden (user=kubicle-admin, verb=get, resource=nodes, subresource=healthz)',
+      },
+    ],
+    [undefined, 'GET', '/healthz', { status: 401, message: 'Unauthorized' }],
+  ])('user %s, %s %s', (user, method, path, expected) => {
+    expect(authorizeClient(user, method, path, allowed)).toEqual(expected);
+  });
+
+  it('lets in whom it is told to', () => {
+    expect(authorizeClient('tester', 'GET', '/healthz', ['tester'])).toBeUndefined();
+    expect(authorizeClient(API_SERVER_KUBELET_CLIENT, 'GET', '/healthz', ['tester'])?.status).toBe(403);
+  });
+});
+
 describe('the log server', () => {
-  let server: http.Server;
+  let server: LogServer;
   let base: string;
   const runtime = new FakeRuntime();
   const pod = makePod({ containers: ['app'] });

@@ -12,10 +12,17 @@
  *   has not started (or has no previous instance) and for malformed parameters.
  * - A followed stream lasts until the container stops or the client goes away, whichever is first;
  *   the client going away releases the runtime's stream.
- * Not authenticated: bind it to an address only the API server and the cluster's hosts reach.
+ * - With `tls` it serves HTTPS and demands a client certificate signed by `clientCA` (a client
+ *   without one fails the TLS handshake); a verified client whose subject CN is not among
+ *   `allowedClientNames` (default: the API server's, `kube-apiserver-kubelet-client`) gets 403 with
+ *   upstream's message. That holds for `/healthz` too: upstream serves an open healthz on a port of
+ *   its own, which this endpoint does not have. Without `tls` it is plain HTTP, unauthenticated:
+ *   bind it to an address only the API server and the cluster's hosts reach.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
 import type { Pod } from './api-types.js';
@@ -33,12 +40,29 @@ export interface LogRequest {
   limitBytes?: number;
 }
 
+/** The subject CN of the client certificate the API server presents to kubelets. */
+export const API_SERVER_KUBELET_CLIENT = 'kube-apiserver-kubelet-client';
+
+export interface LogServerTls {
+  /** The serving certificate and key (PEM). */
+  cert: string;
+  key: string;
+  /** The CA (PEM) that must have signed a client's certificate. */
+  clientCA: string;
+  /** The client certificate subject CNs let in; default: only the API server's. */
+  allowedClientNames?: readonly string[];
+}
+
 export interface LogServerOptions {
   runtime: Pick<ContainerRuntime, 'logs' | 'listContainers'>;
   /** The pod of that name if this node runs it. */
   findPod(namespace: string, name: string): Pod | undefined;
   now?: () => number;
+  /** Serve HTTPS to certified clients only; plain HTTP without. */
+  tls?: LogServerTls;
 }
+
+export type LogServer = http.Server | https.Server;
 
 export class LogRequestError extends Error {
   constructor(
@@ -166,27 +190,80 @@ async function serveLogs(options: LogServerOptions, req: http.IncomingMessage, r
   body.pipe(res);
 }
 
-export function createLogServer(options: LogServerOptions): http.Server {
-  return http.createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (req.method === 'GET' && (url === '/healthz' || url.startsWith('/healthz?'))) {
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (req.method !== 'GET') {
-      res.writeHead(405, { 'Content-Type': 'text/plain' }).end('method not allowed');
-      return;
-    }
-    serveLogs(options, req, res).catch((err: unknown) => {
-      const status = err instanceof LogRequestError ? err.status : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain' }).end(message);
-      else res.end();
-    });
+const VERBS: Record<string, string> = {
+  GET: 'get',
+  HEAD: 'get',
+  POST: 'create',
+  PUT: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
+
+/**
+ * Whether a client certificate's user (its subject CN; undefined: none was verified) may make this
+ * request; the refusal carries upstream's kubelet status and message, which name the node
+ * subresource the request maps to. Pure.
+ */
+export function authorizeClient(
+  user: string | undefined,
+  method: string,
+  pathname: string,
+  allowed: readonly string[],
+): { status: 401 | 403; message: string } | undefined {
+  if (user === undefined) return { status: 401, message: 'Unauthorized' };
+  if (allowed.includes(user)) return undefined;
+  const verb = VERBS[method] ?? method.toLowerCase();
+  const subresource = pathname === '/healthz' || pathname.startsWith('/healthz/') ? 'healthz' : 'proxy';
+  return {
+    status: 403,
+    message: `Forbidden (user=${user}, verb=${verb}, resource=nodes, subresource=${subresource})`,
+  };
+}
+
+function commonName(cert: PeerCertificate): string | undefined {
+  const cn = (cert.subject as Record<string, string | string[] | undefined> | undefined)?.CN;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
+
+export function createLogServer(options: LogServerOptions): LogServer {
+  const { tls } = options;
+  if (!tls) return http.createServer((req, res) => handle(options, req, res));
+  const allowed = tls.allowedClientNames ?? [API_SERVER_KUBELET_CLIENT];
+  return https.createServer(
+    { cert: tls.cert, key: tls.key, ca: tls.clientCA, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      const socket = req.socket as TLSSocket;
+      const user = socket.authorized ? commonName(socket.getPeerCertificate()) : undefined;
+      const pathname = new URL(req.url ?? '/', 'https://kubelet').pathname;
+      const refused = authorizeClient(user, req.method ?? 'GET', pathname, allowed);
+      if (refused) {
+        res.writeHead(refused.status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(refused.message);
+        return;
+      }
+      handle(options, req, res);
+    },
+  );
+}
+
+function handle(options: LogServerOptions, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const url = req.url ?? '/';
+  if (req.method === 'GET' && (url === '/healthz' || url.startsWith('/healthz?'))) {
+    res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+    return;
+  }
+  if (req.method !== 'GET') {
+    res.writeHead(405, { 'Content-Type': 'text/plain' }).end('method not allowed');
+    return;
+  }
+  serveLogs(options, req, res).catch((err: unknown) => {
+    const status = err instanceof LogRequestError ? err.status : 500;
+    const message = err instanceof Error ? err.message : String(err);
+    if (!res.headersSent) res.writeHead(status, { 'Content-Type': 'text/plain' }).end(message);
+    else res.end();
   });
 }
 
-export async function listen(server: http.Server, address: string, port: number): Promise<number> {
+export async function listen(server: LogServer, address: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, address, () => {

@@ -1,5 +1,8 @@
 import { ApiError } from '../api-error.js';
 import { reviewSelfAccess } from './access-review.js';
+import { authorizerChain, rbacAuthorizer } from './authorizer-chain.js';
+import { NodeGraph } from './node-graph.js';
+import { nodeAuthorizer } from './node-authorizer.js';
 import type { RbacPolicy } from './rbac-authorizer.js';
 
 const policy: RbacPolicy = {
@@ -29,7 +32,7 @@ function review(spec: Record<string, unknown>) {
   return reviewSelfAccess(
     { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec },
     jane,
-    policy,
+    authorizerChain([rbacAuthorizer(policy)]),
   );
 }
 
@@ -76,5 +79,43 @@ describe('reviewSelfAccess', () => {
     expect((error as ApiError).message).toBe(
       `SelfSubjectAccessReview.authorization.k8s.io "" is invalid: ${message}`,
     );
+  });
+
+  it.each<[string, Record<string, unknown> | undefined, boolean]>([
+    ['no field selector', undefined, false],
+    ['a raw selector on its node', { rawSelector: 'spec.nodeName=n1' }, true],
+    ['a raw selector on another node', { rawSelector: 'spec.nodeName=n2' }, false],
+    ['a malformed raw selector', { rawSelector: 'spec.nodeName' }, false],
+    [
+      'an In requirement on its node',
+      { requirements: [{ key: 'spec.nodeName', operator: 'In', values: ['n1'] }] },
+      true,
+    ],
+    [
+      'an In requirement with two values',
+      { requirements: [{ key: 'spec.nodeName', operator: 'In', values: ['n1', 'n2'] }] },
+      false,
+    ],
+    [
+      'a NotIn requirement',
+      { requirements: [{ key: 'spec.nodeName', operator: 'NotIn', values: ['n2'] }] },
+      false,
+    ],
+  ])('decides a node listing pods with %s by the chain', (_what, fieldSelector, allowed) => {
+    const node = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
+    const chain = authorizerChain([nodeAuthorizer(new NodeGraph()), rbacAuthorizer(policy)]);
+    const result = reviewSelfAccess(
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        metadata: {},
+        spec: {
+          resourceAttributes: { verb: 'list', resource: 'pods', ...(fieldSelector ? { fieldSelector } : {}) },
+        },
+      },
+      node,
+      chain,
+    );
+    expect((result.status as { allowed: boolean }).allowed).toBe(allowed);
   });
 });

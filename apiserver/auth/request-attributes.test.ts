@@ -36,6 +36,31 @@ describe('requestAttributes', () => {
     expect(attrs).toMatchObject(expected);
   });
 
+  it.each<[string, string, Record<string, string>, unknown]>([
+    [
+      'GET',
+      '/api/v1/pods',
+      { fieldSelector: 'spec.nodeName=n1' },
+      [{ field: 'spec.nodeName', operator: '=', value: 'n1' }],
+    ],
+    [
+      'GET',
+      '/api/v1/pods',
+      { watch: 'true', fieldSelector: 'spec.nodeName!=n1,metadata.name==a' },
+      [
+        { field: 'metadata.name', operator: '=', value: 'a' },
+        { field: 'spec.nodeName', operator: '!=', value: 'n1' },
+      ],
+    ],
+    ['GET', '/api/v1/pods', { fieldSelector: 'spec.nodeName' }, undefined],
+    ['GET', '/api/v1/pods', {}, undefined],
+    ['GET', '/api/v1/namespaces/a/pods/web', { fieldSelector: 'spec.nodeName=n1' }, undefined],
+    ['POST', '/api/v1/namespaces/a/pods', { fieldSelector: 'spec.nodeName=n1' }, undefined],
+  ])('%s %s %j carries the field selector %j', (method, path, query, expected) => {
+    const attrs = requestAttributes(method, path, query);
+    expect(attrs.kind === 'resource' ? attrs.fieldSelector : 'non-resource').toEqual(expected);
+  });
+
   it.each([
     ['GET', '/healthz', 'get'],
     ['GET', '/apis', 'get'],

@@ -4,6 +4,8 @@
  * resource, subresource, namespace and name; every other URL is a non-resource request on its path
  * with the lower-cased method as verb. Pure.
  */
+import { parseFieldSelector } from '../field-selector.js';
+import type { FieldRequirement } from '../field-selector.js';
 import { parseResourcePath } from '../http/request-path.js';
 import type { UserInfo } from './user-info.js';
 
@@ -16,6 +18,12 @@ export interface ResourceAttributes {
   subresource: string;
   namespace: string;
   name: string;
+  /**
+   * The field selector of a list, watch or deletecollection, as upstream hands it to authorizers
+   * (the Node authorizer lets a node list its own pods by `spec.nodeName`); absent when there is none
+   * or it does not parse.
+   */
+  fieldSelector?: readonly FieldRequirement[];
 }
 
 export interface NonResourceAttributes {
@@ -52,6 +60,17 @@ function selectedName(fieldSelector: unknown): string {
   return '';
 }
 
+function fieldRequirements(fieldSelector: unknown): readonly FieldRequirement[] | undefined {
+  if (typeof fieldSelector !== 'string' || fieldSelector === '') return undefined;
+  try {
+    const requirements = parseFieldSelector(fieldSelector).requirements;
+    return requirements.length ? requirements : undefined;
+  } catch {
+    // Upstream authorizes as if there were no selector; the handler then refuses it with a 400.
+    return undefined;
+  }
+}
+
 export function requestAttributes(
   method: string,
   path: string,
@@ -70,6 +89,8 @@ export function requestAttributes(
     name = selectedName(query.fieldSelector);
   }
   if (!p.name && verb === 'delete') verb = 'deletecollection';
+  const collection = verb === 'list' || verb === 'watch' || verb === 'deletecollection';
+  const fieldSelector = collection ? fieldRequirements(query.fieldSelector) : undefined;
   // `/api/v1/namespaces/foo` is also *in* namespace foo, so a RoleBinding there can grant it.
   const namespace = p.namespace ?? (p.plural === 'namespaces' && p.name ? p.name : '');
   return {
@@ -81,5 +102,6 @@ export function requestAttributes(
     subresource: p.subresource ?? '',
     namespace,
     name,
+    ...(fieldSelector ? { fieldSelector } : {}),
   };
 }

@@ -71,3 +71,14 @@ export function parseTokenFile(text: string, file: string): TokenUser[] {
   });
   return [...byToken.values()];
 }
+
+/**
+ * A token known only by its SHA-256 (hex), so the file the server reads never holds a usable
+ * secret; the user as in `TokenUser`.
+ */
+export interface TokenHash {
+  sha256: string;
+  user: string;
+  uid?: string;
+  groups: string[];
+}

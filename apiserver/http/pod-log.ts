@@ -1,8 +1,10 @@
 /**
  * `pods/<name>/log`: the API server does not hold logs; it finds the pod's node and streams the
- * kubelet's answer through, so `kubectl logs -f` follows for as long as the kubelet writes.
+ * kubelet's answer through, so `kubectl logs -f` follows for as long as the kubelet writes. With
+ * `kubeletClient` the kubelet is reached over HTTPS with that client certificate.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { Request, Response } from 'express';
 import type { KubeObject } from '../api-object.js';
 import { isPlainObject } from '../api-object.js';
@@ -42,6 +44,17 @@ export function chooseContainer(pod: KubeObject, requested: string | undefined):
   );
 }
 
+/**
+ * The error for a kubelet's refusal: its own text, with its status where that says who is at fault
+ * (not found; the API server's kubelet client refused), otherwise a bad request. Pure.
+ */
+export function kubeletRefusal(status: number, text: string): ApiError {
+  if (status === 404) return new ApiError(404, 'NotFound', text);
+  if (status === 401) return new ApiError(401, 'Unauthorized', text);
+  if (status === 403) return new ApiError(403, 'Forbidden', text);
+  return new ApiError(400, 'BadRequest', text);
+}
+
 export async function streamPodLog(
   req: Request,
   res: Response,
@@ -76,17 +89,14 @@ export async function streamPodLog(
   }
   const path = `/containerLogs/${encodeURIComponent(pod.metadata.namespace ?? '')}/${encodeURIComponent(pod.metadata.name ?? '')}/${encodeURIComponent(container)}?${params}`;
   await new Promise<void>((resolve, reject) => {
-    const upstream = http.get({ host: String(address.address), port, path }, (kubelet) => {
+    const target = { host: String(address.address), port, path };
+    const onResponse = (kubelet: http.IncomingMessage) => {
       if ((kubelet.statusCode ?? 500) >= 400) {
         let text = '';
         kubelet.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
         kubelet.on('end', () =>
           reject(
-            new ApiError(
-              kubelet.statusCode === 404 ? 404 : 400,
-              kubelet.statusCode === 404 ? 'NotFound' : 'BadRequest',
-              text.trim() || 'the kubelet refused the log request',
-            ),
+            kubeletRefusal(kubelet.statusCode ?? 500, text.trim() || 'the kubelet refused the log request'),
           ),
         );
         return;
@@ -96,7 +106,12 @@ export async function streamPodLog(
       kubelet.pipe(res);
       kubelet.on('end', () => resolve());
       kubelet.on('error', () => resolve());
-    });
+    };
+    // The kubelet's serving certificate is commonly self-signed, and nothing names a CA to check it
+    // against; the client certificate is what the kubelet relies on.
+    const upstream = deps.kubeletClient
+      ? https.get({ ...target, ...deps.kubeletClient, rejectUnauthorized: false }, onResponse)
+      : http.get(target, onResponse);
     upstream.on('error', (err) =>
       reject(
         new ApiError(

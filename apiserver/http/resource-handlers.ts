@@ -36,11 +36,17 @@ import { checkNestingDepth } from './nesting-depth.js';
 import { requestUser } from './token-authentication.js';
 import type { RbacPolicy } from '../auth/rbac-authorizer.js';
 import { admitRbacWrite, guardsEscalation } from '../admission/rbac-escalation.js';
+import { nodeCreateAdmission } from '../admission/node-restriction.js';
 
 export interface HandlerDeps extends WatchDeps {
   registry: ResourceRegistry;
-  /** Set when requests are authorized: RBAC writes are then checked for privilege escalation. */
+  /**
+   * Set when requests are authorized: RBAC writes are then checked for privilege escalation, and what
+   * nodes create for NodeRestriction.
+   */
   rbacPolicy?: RbacPolicy;
+  /** The client certificate and key (PEM) kubelets are reached with, over HTTPS; plain HTTP without. */
+  kubeletClient?: { cert: string; key: string };
 }
 
 /**
@@ -112,6 +118,12 @@ function objectWriteOptions(
 ): WriteOptions {
   const opts = writeOptions(query);
   const policy = deps.rbacPolicy;
+  if (policy && name === undefined) {
+    const namespace = scope.namespace ?? '';
+    const { group: apiGroup, plural: resource } = scope.resource;
+    const admit = nodeCreateAdmission({ apiGroup, resource, namespace, user: requestUser(res) });
+    if (admit) return { ...opts, admit };
+  }
   if (!policy || !guardsEscalation(scope.resource.group, scope.resource.plural)) return opts;
   const user = requestUser(res);
   const write = {

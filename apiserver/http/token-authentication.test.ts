@@ -2,9 +2,11 @@ import {
   authenticateBearer,
   bearerTokenMatches,
   isPublicPath,
+  knownTokenHashes,
   knownTokens,
   tokenDigests,
 } from './token-authentication.js';
+import { createHash } from 'node:crypto';
 
 describe('bearerTokenMatches', () => {
   const tokens = tokenDigests(['s3cret-token', 'second']);
@@ -61,5 +63,30 @@ describe('authenticateBearer', () => {
     ['no header', undefined, undefined],
   ])('%s', (_name, header, user) => {
     expect(authenticateBearer(header, tokens)).toEqual(user);
+  });
+});
+
+describe('knownTokenHashes', () => {
+  const sha256 = (token: string) => createHash('sha256').update(token).digest('hex');
+  const tokens = knownTokenHashes([
+    { sha256: sha256('join-secret'), user: 'system:bootstrap:kubicle', groups: ['system:bootstrappers'] },
+    { sha256: sha256('upper').toUpperCase(), user: 'upper', groups: [] },
+    { sha256: 'not-hex', user: 'broken', groups: [] },
+  ]);
+  it.each([
+    [
+      'the token whose hash is known',
+      'Bearer join-secret',
+      { name: 'system:bootstrap:kubicle', groups: ['system:bootstrappers', 'system:authenticated'] },
+    ],
+    ['a hash in capitals', 'Bearer upper', { name: 'upper', groups: ['system:authenticated'] }],
+    ['the hash itself, which is no token', `Bearer ${sha256('join-secret')}`, undefined],
+    ['another token', 'Bearer other', undefined],
+  ])('%s', (_name, header, user) => {
+    expect(authenticateBearer(header, tokens)).toEqual(user);
+  });
+
+  it('drops a malformed digest rather than matching with it', () => {
+    expect(tokens).toHaveLength(2);
   });
 });

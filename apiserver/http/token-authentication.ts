@@ -1,24 +1,23 @@
 /**
- * Bearer-token authentication: each configured token names a user (auth/token-file.ts); the
- * cluster's own token, which `up` and `server` create and put in the kubeconfig, is the admin.
+ * Bearer tokens: each configured token names a user (auth/token-file.ts), known by its token or by
+ * the token's SHA-256 only; the cluster's own admin token, which `up` and `server` put in the
+ * kubeconfig, is `kubicle-admin`. request-authentication.ts applies them to requests.
  *
- * Contract: with no tokens configured nobody is authenticated and every request runs as the
- * all-powerful `system:unsecured` (tests, embedded servers). Otherwise a request whose
- * `Authorization: Bearer <token>` header names a token runs as its user, always also in
- * `system:authenticated`. The health and version endpoints and `/cacerts` (the CA a joining agent
- * checks against its token) pass without one as `system:anonymous`, as upstream lets anonymous
- * clients read them (system:public-info-viewer). Anything else gets upstream's 401 Status, with no
- * hint of why. The user is left in `res.locals.user` for authorization (`requestUser`).
+ * Contract: a request whose `Authorization: Bearer <token>` header names a token runs as its user,
+ * always also in `system:authenticated`. Which paths pass without a user (`isPublicPath`) is decided
+ * here, as upstream lets anonymous clients read the health and version endpoints
+ * (system:public-info-viewer), plus `/cacerts` (the CA a joining agent checks against its token).
+ * The user is left in `res.locals.user` for authorization (`requestUser`).
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
-import type { TokenUser } from '../auth/token-file.js';
+import type { Response } from 'express';
+import type { TokenHash, TokenUser } from '../auth/token-file.js';
 import type { UserInfo } from '../auth/user-info.js';
-import { ANONYMOUS_USER, UNSECURED_USER, withAuthenticatedGroup } from '../auth/user-info.js';
+import { ANONYMOUS_USER, withAuthenticatedGroup } from '../auth/user-info.js';
 
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version', '/cacerts']);
 
-interface KnownToken {
+export interface KnownToken {
   digest: Buffer;
   user: UserInfo;
 }
@@ -67,33 +66,22 @@ export function knownTokens(users: readonly TokenUser[]): KnownToken[] {
     }));
 }
 
-/** Who the request runs as, once `tokenAuthentication` has passed it. */
-export function requestUser(res: Response): UserInfo {
-  return (res.locals.user as UserInfo | undefined) ?? ANONYMOUS_USER;
+/**
+ * Tokens known by their SHA-256 (hex) only, in the same form; a malformed digest matches nothing
+ * rather than everything.
+ */
+export function knownTokenHashes(hashes: readonly TokenHash[]): KnownToken[] {
+  return hashes
+    .filter((h) => /^[0-9a-f]{64}$/i.test(h.sha256))
+    .map((h) => ({
+      digest: Buffer.from(h.sha256, 'hex'),
+      user: withAuthenticatedGroup({ name: h.user, ...(h.uid ? { uid: h.uid } : {}), groups: h.groups }),
+    }));
 }
 
-export function tokenAuthentication(users: readonly TokenUser[]) {
-  const tokens = knownTokens(users);
-  return (req: Request, res: Response, next: NextFunction): void => {
-    if (tokens.length === 0) {
-      res.locals.user = UNSECURED_USER;
-      return next();
-    }
-    const user = authenticateBearer(req.headers.authorization, tokens);
-    if (user || isPublicPath(req.path)) {
-      res.locals.user = user ?? ANONYMOUS_USER;
-      return next();
-    }
-    res.status(401).json({
-      kind: 'Status',
-      apiVersion: 'v1',
-      metadata: {},
-      status: 'Failure',
-      message: 'Unauthorized',
-      reason: 'Unauthorized',
-      code: 401,
-    });
-  };
+/** Who the request runs as, once `requestAuthentication` has passed it. */
+export function requestUser(res: Response): UserInfo {
+  return (res.locals.user as UserInfo | undefined) ?? ANONYMOUS_USER;
 }
 
 function digest(token: string): Buffer {

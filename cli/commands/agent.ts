@@ -12,7 +12,8 @@ import { startKubelet } from '../../kubelet/kubelet.js';
 import { startProxy } from '../../proxy/proxy-server.js';
 import type { ProxyMode } from '../../proxy/proxy-server.js';
 import { startSimulatedNodes } from '../../kubelet/simulated-nodes.js';
-import { joinCluster, loadClusterAccess } from '../cluster-access.js';
+import { loadClusterAccess, StaticClusterAccess, verifyJoinToken } from '../cluster-access.js';
+import { describeJoinFailure, ensureNodeCredentials } from '../node-credentials.js';
 import { clientFor } from '../../machinery/api-client.js';
 import type { ClusterAccess } from '../../machinery/api-client.js';
 import { ApiStatusError } from '../../machinery/api-status-error.js';
@@ -29,19 +30,23 @@ pods without Docker (Running and Ready after a delay).
 Options:
   --kubeconfig FILE       kubeconfig of the API server (default: $KUBECONFIG, else
                           ${path.join(defaultDataDir(), 'kubeconfig')})
-  --server URL            the API server's URL instead of a kubeconfig (plain HTTP or insecure TLS)
+  --server URL            the API server's URL instead of a kubeconfig (plain HTTP, or with --token)
   --token TOKEN           the join token, with --server: kubicle up writes it to DIR/join-token; it
-                          names the cluster CA, which the agent checks before trusting the server
+                          names the cluster CA, which the agent checks before trusting the server,
+                          and its secret gets this node's own client certificates (kept in
+                          DATA-DIR/pki), which the kubelet and the proxy use from then on
   --node-name NAME        this node's name (default: the host name, lower-cased)
   --node-ip IP            the address other hosts and the API server reach this node at
                           (default: the address of the default route's interface)
   --port PORT             the kubelet's port, serving container logs (default: 10250)
-  --data-dir DIR          where pod volumes live (default: ${path.join(defaultDataDir(), 'kubelet')})
+  --data-dir DIR          where pod volumes and the node's credentials live
+                          (default: ${path.join(defaultDataDir(), 'kubelet')})
   --cluster-dns IP        the nameserver of ClusterFirst pods (default: 10.96.0.10)
   --cluster-domain NAME   (default: cluster.local)
   --proxy-mode MODE       the service proxy beside the kubelet: auto (iptables where usable, else
                           userspace), iptables, userspace, or none (default: auto)
   --simulate N            register N simulated nodes instead of running the kubelet and proxy
+                          (with --token, they act with the node credentials of --node-name)
   --node-name-prefix P    simulated node names are P0, P1, ... (default: sim-node-)
   --ready-delay-ms MS     simulated pods become Running and Ready after MS (default: 500)
   -h, --help              show this help`;
@@ -75,14 +80,29 @@ async function run(argv: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(USAGE);
-  const kubeConfig =
-    values.server && values.token
-      ? await joinCluster(values.server, values.token).catch((err: Error) => fail(err.message))
-      : loadClusterAccess(values.kubeconfig, values.server, values.token);
   const simulate = integerFlag(values.simulate, '--simulate', 0, 32_768);
-  await checkCredentials(kubeConfig);
-
   const nodeName = values['node-name'] ?? os.hostname().toLowerCase();
+  const dataDir = path.resolve(values['data-dir'] ?? path.join(defaultDataDir(), 'kubelet'));
+  let kubeConfig: ClusterAccess;
+  let proxyAccess: ClusterAccess;
+  if (values.server && values.token) {
+    // The join secret buys this node's own certificates and is used for nothing else.
+    const server = values.server;
+    const target = await verifyJoinToken(server, values.token).catch((err: Error) => fail(err.message));
+    const pkiDir = path.join(dataDir, 'pki');
+    const credentials = await ensureNodeCredentials(target, pkiDir, nodeName).catch((err: unknown) =>
+      fail(describeJoinFailure(err, server)),
+    );
+    console.log(
+      `Kubicle agent: node credentials of system:node:${nodeName} ${credentials.reused ? 'reused from' : 'stored in'} ${pkiDir}`,
+    );
+    kubeConfig = new StaticClusterAccess(credentials.kubelet);
+    proxyAccess = new StaticClusterAccess(credentials.proxy);
+  } else {
+    kubeConfig = proxyAccess = loadClusterAccess(values.kubeconfig, values.server, values.token);
+  }
+  await checkCredentials(kubeConfig, nodeName);
+
   const proxyMode = values['proxy-mode'] ?? 'auto';
   if (!PROXY_MODES.includes(proxyMode))
     fail(`--proxy-mode must be one of ${PROXY_MODES.join(', ')}, got ${JSON.stringify(proxyMode)}`);
@@ -112,7 +132,7 @@ async function run(argv: string[]): Promise<void> {
           nodeName,
           nodeIP: values['node-ip'],
           port: portOf(values.port, 10250, '--port'),
-          dataDir: path.resolve(values['data-dir'] ?? path.join(defaultDataDir(), 'kubelet')),
+          dataDir,
           clusterDNS: values['cluster-dns'] ? [values['cluster-dns']] : undefined,
           clusterDomain: values['cluster-domain'],
           signal,
@@ -128,7 +148,7 @@ async function run(argv: string[]): Promise<void> {
         name: 'service proxy',
         async start(signal) {
           const proxy = await startProxy({
-            client: clientFor(kubeConfig, { userAgent: 'kube-proxy' }),
+            client: clientFor(proxyAccess, { userAgent: 'kube-proxy' }),
             nodeName,
             nodeIPs: values['node-ip'] ? [values['node-ip']] : undefined,
             mode: proxyMode as ProxyMode | 'auto',
@@ -162,17 +182,19 @@ async function run(argv: string[]): Promise<void> {
 }
 
 /**
- * A wrong token would otherwise only show as every informer and sync retrying forever: the agent
- * stops at once instead. An unreachable server is not an error here; the components wait for it.
+ * Wrong credentials would otherwise only show as every informer and sync retrying forever: the agent
+ * stops at once instead. The check is what any node may do, read its own Node (404 before it
+ * registers is fine). An unreachable server is not an error here; the components wait for it.
  */
-async function checkCredentials(kubeConfig: ClusterAccess): Promise<void> {
+async function checkCredentials(kubeConfig: ClusterAccess, nodeName: string): Promise<void> {
   try {
-    await clientFor(kubeConfig, { userAgent: 'kubicle-agent' }).get('v1', 'Namespace', undefined, 'default');
+    await clientFor(kubeConfig, { userAgent: 'kubicle-agent' }).get('v1', 'Node', undefined, nodeName);
   } catch (err) {
     if (err instanceof ApiStatusError && (err.code === 401 || err.code === 403))
       fail(
         `the API server refused this agent's credentials (${err.code} ${err.reason}): ` +
-          'check --token (kubicle up prints the join command; the token is in its data dir) or --kubeconfig',
+          `check --kubeconfig, or that the node's identity (system:node:${nodeName}) may read its Node; ` +
+          `with --token, removing the data dir's pki/ makes the agent ask for new certificates`,
       );
   }
 }

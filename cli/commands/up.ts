@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { startApiServer } from '../../apiserver/api-server.js';
-import type { RunningApiServer } from '../../apiserver/api-server.js';
+import type { ApiServerConfig, RunningApiServer } from '../../apiserver/api-server.js';
 import { startControllerManager } from '../../controllers/controller-manager.js';
 import { ensureLocalImages } from '../../kubelet/images.js';
 import { startKubelet } from '../../kubelet/kubelet.js';
@@ -24,7 +24,7 @@ import { startClusterDns } from '../../proxy/dns/cluster-dns.js';
 import { DEFAULT_DNS_CLUSTER_IP } from '../../proxy/dns/dns-service.js';
 import { startProxy } from '../../proxy/proxy-server.js';
 import { startScheduler } from '../../scheduler/scheduler.js';
-import { apiServerConfig, COMMON_OPTIONS } from '../api-server-options.js';
+import { apiServerConfig, COMMON_OPTIONS, plainHttpProblem } from '../api-server-options.js';
 import {
   defaultDataDir,
   describeStartError,
@@ -37,9 +37,10 @@ import type { Command } from '../command-kit.js';
 import { startEtcd } from '../etcd-process.js';
 import type { EtcdProcess } from '../etcd-process.js';
 import { writeKubeconfig } from '../kubeconfig.js';
-import { ensureClusterToken } from '../cluster-token.js';
+import { ensureClusterTokens, operatorCopies } from '../cluster-token.js';
+import type { ClusterTokens } from '../cluster-token.js';
 import { formatJoinToken } from '../join-token.js';
-import { ensureServingCertificate, servingNames } from '../pki.js';
+import { ensureServingCertificate, servingNames, signClientCertificateRequest } from '../pki.js';
 import type { ServingCertificate } from '../pki.js';
 import { StepReporter } from '../step-reporter.js';
 import { processAlive, readUpState, writeUpState } from '../up-state.js';
@@ -55,8 +56,10 @@ the controller manager, the scheduler, and for this host the kubelet (on Docker)
 
 Stopping leaves pods running and their Service rules in place; 'up' again on the same DIR resumes the
 same cluster, 'kubicle down' removes them. The API server speaks TLS with the cluster's own CA and
-admits clients with the cluster's token, both in the kubeconfig; another host joins with
-'kubicle agent --server URL --token $(cat DIR/join-token)', which also names the CA.
+admits clients with the admin token (in the kubeconfig, which also trusts the CA; the server keeps
+only its hash) or with client certificates of that CA. Another host joins with
+'kubicle agent --server URL --token $(cat DIR/join-token)': the join token names the CA and carries
+a secret that is good only for getting that node's own certificates.
 
 Options:
   --data-dir DIR          where etcd data, the kubeconfig and pod volumes live
@@ -71,6 +74,8 @@ Options:
                           (apiserver.config.k8s.io/v1; providers aesgcm and identity)
   --token-auth-file FILE  more users, as CSV lines token,user,uid,"group1,group2" (their rights
                           come from RBAC; the cluster's own token stays the admin)
+  --plain-http            serve plain HTTP on 127.0.0.1 with no authentication at all (anyone who
+                          can connect may do anything, as upstream's old insecure port)
   --service-cluster-ip-range CIDR   (default: 10.96.0.0/12)
   --node-name NAME        this host's Node (default: the host name, lower-cased)
   --node-ip IP            this host's address (default: the address of the default route)
@@ -106,6 +111,9 @@ async function run(argv: string[]): Promise<void> {
       fail(`--disable takes ${COMPONENTS.join(', ')}; got ${JSON.stringify(name)}`);
   const enabled = (name: Component) => !disabled.has(name);
   const nodeName = values['node-name'] ?? os.hostname().toLowerCase();
+  const plainHttpRefusal = plainHttpProblem(values);
+  if (plainHttpRefusal) fail(plainHttpRefusal);
+  const plainHttp = values['plain-http'] === true;
 
   const previous = readUpState(dataDir);
   if (previous && previous.pid !== process.pid && processAlive(previous.pid))
@@ -161,39 +169,54 @@ async function run(argv: string[]): Promise<void> {
   }
 
   // 2. The API server; everything after it is one of its clients, through the kubeconfig, which
-  // carries the cluster's token.
-  const token = ensureClusterToken(dataDir);
-  let pki: ServingCertificate;
-  try {
-    pki = await progress.step('certificates', async () =>
-      ensureServingCertificate(
-        path.join(dataDir, 'pki'),
-        servingNames([values['bind-address'], values['node-ip'], ...(values['tls-san']?.split(',') ?? [])]),
-      ),
-    );
-  } catch (err) {
-    return stopAfterFailure(err instanceof Error ? err.message : String(err));
-  }
+  // carries the admin token. The server keeps only the hashes of its tokens.
+  const pkiDir = path.join(dataDir, 'pki');
+  const kubeconfigFile = path.join(dataDir, 'kubeconfig');
+  const joinTokenFile = path.join(dataDir, 'join-token');
+  let pki: ServingCertificate | undefined;
+  let tokens: ClusterTokens | undefined;
+  if (!plainHttp) {
+    try {
+      pki = await progress.step('certificates', async () =>
+        ensureServingCertificate(
+          pkiDir,
+          servingNames([values['bind-address'], values['node-ip'], ...(values['tls-san']?.split(',') ?? [])]),
+        ),
+      );
+      tokens = ensureClusterTokens({ certDir: pkiDir, ...operatorCopies(kubeconfigFile, joinTokenFile) });
+      // Earlier versions kept the admin token in clear here.
+      fs.rmSync(path.join(dataDir, 'token'), { force: true });
+    } catch (err) {
+      return stopAfterFailure(err instanceof Error ? err.message : String(err));
+    }
+  } else progress.skip('certificates', 'plain HTTP');
+  const secured: Partial<ApiServerConfig> =
+    pki && tokens
+      ? {
+          tls: pki,
+          caCert: pki.caCert,
+          clientCA: pki.caCert,
+          tokenHashes: tokens.hashes,
+          signClientCertificate: (csr, subject) => signClientCertificateRequest(pkiDir, csr, subject),
+        }
+      : {};
   try {
     server = await progress.step(
       'API server',
-      () =>
-        startApiServer({
-          ...apiServerConfig(values, etcdServers, port),
-          tokens: [token],
-          tls: pki,
-          caCert: pki.caCert,
-        }),
+      () => startApiServer({ ...apiServerConfig(values, etcdServers, port), ...secured }),
       (started) => started.url,
     );
   } catch (err) {
     return stopAfterFailure(describeStartError(err, port));
   }
-  const kubeconfigFile = path.join(dataDir, 'kubeconfig');
-  writeKubeconfig(kubeconfigFile, server.url, { token, caCert: pki.caCert });
+  writeKubeconfig(
+    kubeconfigFile,
+    server.url,
+    pki && tokens ? { token: tokens.adminToken, caCert: pki.caCert } : {},
+  );
   // The join token names the CA, so an agent on another host can check it is joining this cluster.
-  const joinTokenFile = path.join(dataDir, 'join-token');
-  fs.writeFileSync(joinTokenFile, `${formatJoinToken(pki.caCert, token)}\n`, { mode: 0o600 });
+  if (pki && tokens)
+    fs.writeFileSync(joinTokenFile, `${formatJoinToken(pki.caCert, tokens.joinSecret)}\n`, { mode: 0o600 });
   const kubeConfig = loadClusterConfig(kubeconfigFile, undefined);
   // A fixed identity lets a restarted up take its own Leases back at once instead of waiting for them
   // to expire.
@@ -328,8 +351,10 @@ async function run(argv: string[]): Promise<void> {
   console.log(
     `Kubicle is ready: API server ${server.url}, kubeconfig ${kubeconfigFile}\n` +
       `  export KUBECONFIG=${kubeconfigFile}; kubectl get nodes    (or: kubicle get nodes)\n` +
-      `  another host joins with: kubicle agent --server ${server.url} --token $(cat ${joinTokenFile})` +
-      (server.url.includes('127.0.0.1') ? ' (start up with --bind-address 0.0.0.0 for that)' : ''),
+      (plainHttp
+        ? '  plain HTTP without authentication: anyone on this host may do anything'
+        : `  another host joins with: kubicle agent --server ${server.url} --token $(cat ${joinTokenFile})` +
+          (server.url.includes('127.0.0.1') ? ' (start up with --bind-address 0.0.0.0 for that)' : '')),
   );
 }
 
