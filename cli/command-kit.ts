@@ -94,6 +94,13 @@ export function loadClusterConfig(
   return kc;
 }
 
+/** A client-node KubeConfig from a kubeconfig's text, for credentials that live in memory. */
+export function kubeConfigFromYaml(text: string): KubeConfig {
+  const kc = newKubeConfig();
+  kc.loadFromString(text);
+  return kc;
+}
+
 export function integerFlag(
   value: string | undefined,
   flag: string,

@@ -65,31 +65,6 @@ function filesContaining(root: string, needle: string): string[] {
   return found.sort();
 }
 
-/** What a simulated node does, granted to `system:nodes` here so the test does not depend on node authorization. */
-async function grantNodeRights(kc: k8s.KubeConfig): Promise<void> {
-  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
-  await rbac.createClusterRole({
-    body: {
-      metadata: { name: 'e2e-joined-node' },
-      rules: [
-        {
-          apiGroups: [''],
-          resources: ['nodes', 'nodes/status', 'pods', 'pods/status', 'events'],
-          verbs: ['*'],
-        },
-        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'] },
-      ],
-    },
-  });
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: 'e2e-joined-node' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'e2e-joined-node' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:nodes' }],
-    },
-  });
-}
-
 let dir: string;
 const running: Running[] = [];
 
@@ -175,16 +150,16 @@ describe('kubicle up', () => {
     expect(filesContaining(dataDir, token)).toEqual(['kubeconfig']);
     expect(filesContaining(dataDir, joinSecret)).toEqual(['join-token']);
 
-    await grantNodeRights(kc);
     const agentDir = path.join(dir, 'agent');
     const agentArgs = [
       'agent',
       '--server',
       server,
-      '--simulate',
-      '1',
-      '--node-name-prefix',
-      'joined-',
+      // A real kubelet, so the Node authorizer decides everything it does; no pods, no proxy.
+      '--proxy-mode',
+      'none',
+      '--port',
+      '0',
       '--node-name',
       'joined-0',
       '--data-dir',
@@ -205,6 +180,17 @@ describe('kubicle up', () => {
       what: 'the joined node',
     });
     expect(joined.metadata?.name).toBe('joined-0');
+    // Its status and Lease writes pass the Node authorizer: it turns Ready and keeps its Lease.
+    await waitFor(
+      async () => {
+        const node = await core.readNode({ name: 'joined-0' });
+        return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      },
+      { timeoutMs: 30_000, what: 'node joined-0 Ready' },
+    );
+    const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    const lease = await coordination.readNamespacedLease({ name: 'joined-0', namespace: 'kube-node-lease' });
+    expect(lease.spec?.holderIdentity).toBe('joined-0');
     expect(agent.output()).toContain(
       `node credentials of system:node:joined-0 stored in ${path.join(agentDir, 'pki')}`,
     );
@@ -230,7 +216,7 @@ describe('kubicle up', () => {
     // Restarted, it keeps its certificates.
     const again = run([...agentArgs, '--token', joinToken]);
     running.push(again);
-    await waitFor(() => /Kubicle agent: .*simulated nodes.* started/.test(again.output()), {
+    await waitFor(() => /Kubicle agent: kubelet of node joined-0 .* started/.test(again.output()), {
       what: 'the agent restart',
     });
     expect(again.output()).toContain(`node credentials of system:node:joined-0 reused from ${agentPki}`);

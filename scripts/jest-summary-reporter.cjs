@@ -1,3 +1,4 @@
+/* global process, module */
 // Prints the run's totals as one plain line (`N passed, N failed, N skipped`) at the end of the run,
 // so tools that read only the closing lines see what ran.
 class SummaryReporter {

@@ -24,6 +24,8 @@ graph.putPod({
   },
 });
 
+graph.putPod({ metadata: { name: 'pending', namespace: 'default' }, spec: { containers: [] } });
+
 const n1: UserInfo = { name: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
 
 type Request = Partial<ResourceAttributes> & { selector?: string };
@@ -161,6 +163,14 @@ describe('authorizeNode', () => {
       ],
       ['delete its pod', { namespace: 'default', name: 'p1', verb: 'delete' }, A],
       ["delete another node's pod", { namespace: 'default', name: 'p2', verb: 'delete' }, D],
+      ['delete a pending pod', { namespace: 'default', name: 'pending', verb: 'delete' }, D],
+      [
+        'patch status of a pending pod',
+        { namespace: 'default', name: 'pending', verb: 'patch', subresource: 'status' },
+        D,
+      ],
+      // Storage answers 404 for a pod that is gone, as upstream's NodeRestriction lets it.
+      ['delete a pod that is gone', { namespace: 'default', name: 'gone', verb: 'delete' }, A],
       ['create a pod', { namespace: 'default', verb: 'create' }, D],
       ['update a pod', { namespace: 'default', name: 'p1', verb: 'update' }, N],
       ['evict its pod', { namespace: 'default', name: 'p1', subresource: 'eviction', verb: 'create' }, A],

@@ -76,9 +76,15 @@ function authorizeLease(node: string, attrs: ResourceAttributes): AuthorizerDeci
 }
 
 function authorizePod(node: string, attrs: ResourceAttributes, graph: NodeRelations): AuthorizerDecision {
-  const bound = attrs.name !== '' && graph.podNode(attrs.namespace, attrs.name) === node;
+  const boundTo = attrs.name !== '' ? graph.podNode(attrs.namespace, attrs.name) : undefined;
+  const bound = boundTo === node;
+  // A pod the graph does not know is gone (or not seen yet): as upstream, whose NodeRestriction
+  // checks the stored pod, the write then answers 404 rather than 403, which a kubelet finishing
+  // a deleted pod's cleanup expects.
   const own = (what: string) =>
-    bound ? ALLOW : deny(`node '${node}' can only ${what} pods with spec.nodeName set to itself`);
+    bound || (attrs.name !== '' && boundTo === undefined)
+      ? ALLOW
+      : deny(`node '${node}' can only ${what} pods with spec.nodeName set to itself`);
   switch (attrs.subresource) {
     case '':
       break;

@@ -111,10 +111,10 @@ describe('NodeGraph', () => {
     expect(graph.nodeReferences('n1', 'secrets', 'other', 's1')).toBe(false);
   });
 
-  it('ignores a pod until it is bound', () => {
+  it('knows a pod before it is bound as on no node, holding nothing', () => {
     const graph = new NodeGraph();
     graph.putPod(withSecret('web', undefined, 's1'));
-    expect(graph.podNode('default', 'web')).toBeUndefined();
+    expect(graph.podNode('default', 'web')).toBe('');
     expect(graph.relationCount()).toBe(0);
     graph.putPod(withSecret('web', 'n1', 's1'));
     expect(graph.nodeReferences('n1', 'secrets', 'default', 's1')).toBe(true);

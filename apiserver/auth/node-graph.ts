@@ -105,9 +105,10 @@ function podKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-function entryOf(pod: KubeObject): PodEntry | undefined {
+/** Unbound pods are kept too (node ''), so that no node takes a pending pod for one it cannot see. */
+function entryOf(pod: KubeObject): PodEntry {
   const node = objectAt(pod.spec).nodeName;
-  if (typeof node !== 'string' || node === '') return undefined;
+  if (typeof node !== 'string' || node === '') return { node: '', refs: [] };
   const namespace = pod.metadata.namespace ?? '';
   const { secrets, configMaps } = podReferences(pod);
   return {
@@ -165,8 +166,8 @@ export class NodeGraph implements NodeRelations {
     const key = podKey(pod.metadata.namespace ?? '', pod.metadata.name ?? '');
     this.release(key);
     const entry = entryOf(pod);
-    if (!entry) return;
     this.pods.set(key, entry);
+    if (entry.refs.length === 0) return;
     let refs = this.counts.get(entry.node);
     if (!refs) {
       refs = new Map();

@@ -4,6 +4,7 @@
  * instead, for tests and benchmarks at scale. The host components are started side by side from one
  * list; if any of them stops unexpectedly the agent exits.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -102,6 +103,10 @@ async function run(argv: string[]): Promise<void> {
     kubeConfig = proxyAccess = loadClusterAccess(values.kubeconfig, values.server, values.token);
   }
   await checkCredentials(kubeConfig, nodeName);
+  // The kubelet's endpoint trusts only the API server's certificate, which the cluster CA signs.
+  const clusterCA = clusterCaOf(kubeConfig);
+  if (!clusterCA && simulate === undefined)
+    console.error('Kubicle agent: no cluster CA known: the kubelet serves its logs over plain HTTP');
 
   const proxyMode = values['proxy-mode'] ?? 'auto';
   if (!PROXY_MODES.includes(proxyMode))
@@ -133,6 +138,7 @@ async function run(argv: string[]): Promise<void> {
           nodeIP: values['node-ip'],
           port: portOf(values.port, 10250, '--port'),
           dataDir,
+          tls: clusterCA ? { clientCA: clusterCA } : undefined,
           clusterDNS: values['cluster-dns'] ? [values['cluster-dns']] : undefined,
           clusterDomain: values['cluster-domain'],
           signal,
@@ -179,6 +185,13 @@ async function run(argv: string[]): Promise<void> {
     );
   }
   await Promise.all(running);
+}
+
+/** The CA a static kubeconfig trusts, if it names one. */
+function clusterCaOf(access: ClusterAccess): string | undefined {
+  const ca = access instanceof StaticClusterAccess ? access.config.ca : undefined;
+  if (!ca) return undefined;
+  return 'file' in ca ? fs.readFileSync(ca.file, 'utf8') : Buffer.from(ca.data, 'base64').toString('utf8');
 }
 
 /**

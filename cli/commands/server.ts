@@ -13,6 +13,7 @@ import { ensureClusterTokens, operatorCopies } from '../cluster-token.js';
 import type { ClusterTokens } from '../cluster-token.js';
 import { defaultDataDir, describeStartError, fail, onShutdown, portOf } from '../command-kit.js';
 import { ensureServingCertificate, servingNames, signClientCertificateRequest } from '../pki.js';
+import { apiServerKubeletClient } from '../component-credentials.js';
 import { formatJoinToken } from '../join-token.js';
 import type { ServingCertificate } from '../pki.js';
 import type { Command } from '../command-kit.js';
@@ -87,6 +88,7 @@ async function run(argv: string[]): Promise<void> {
         clientCA: pki.caCert,
         tokenHashes: tokens.hashes,
         signClientCertificate: (csr, subject) => signClientCertificateRequest(certDir, csr, subject),
+        kubeletClient: apiServerKubeletClient(certDir),
       };
     }
     server = await startApiServer({ ...apiServerConfig(values, etcdServers, port), ...secured });

@@ -43,6 +43,8 @@ import { formatJoinToken } from '../join-token.js';
 import { ensureServingCertificate, servingNames, signClientCertificateRequest } from '../pki.js';
 import type { ServingCertificate } from '../pki.js';
 import { StepReporter } from '../step-reporter.js';
+import { apiServerKubeletClient, componentAccess } from '../component-credentials.js';
+import type { ComponentName } from '../component-credentials.js';
 import { processAlive, readUpState, writeUpState } from '../up-state.js';
 
 const COMPONENTS = ['controllers', 'scheduler', 'kubelet', 'proxy', 'dns'] as const;
@@ -198,6 +200,7 @@ async function run(argv: string[]): Promise<void> {
           clientCA: pki.caCert,
           tokenHashes: tokens.hashes,
           signClientCertificate: (csr, subject) => signClientCertificateRequest(pkiDir, csr, subject),
+          kubeletClient: apiServerKubeletClient(pkiDir),
         }
       : {};
   try {
@@ -218,6 +221,9 @@ async function run(argv: string[]): Promise<void> {
   if (pki && tokens)
     fs.writeFileSync(joinTokenFile, `${formatJoinToken(pki.caCert, tokens.joinSecret)}\n`, { mode: 0o600 });
   const kubeConfig = loadClusterConfig(kubeconfigFile, undefined);
+  // Each component runs as itself, with only its own rights; over plain HTTP nobody is checked.
+  const access = pki && componentAccess(pkiDir, server.url, pki.caCert, nodeName);
+  const kubeConfigFor = (component: ComponentName) => access?.kubeConfigFor(component) ?? kubeConfig;
   // A fixed identity lets a restarted up take its own Leases back at once instead of waiting for them
   // to expire.
   const identity = `${nodeName}_kubicle-up`;
@@ -226,15 +232,18 @@ async function run(argv: string[]): Promise<void> {
   if (enabled('controllers')) {
     await progress.step('controller manager', async () => {
       running.push(
-        startControllerManager({ kubeConfig, signal: components.signal, identity, log }).catch(
-          componentFailed('controller manager'),
-        ),
+        startControllerManager({
+          kubeConfig: kubeConfigFor('controllerManager'),
+          signal: components.signal,
+          identity,
+          log,
+        }).catch(componentFailed('controller manager')),
       );
     });
   } else progress.skip('controller manager', 'disabled');
   if (enabled('scheduler')) {
     const scheduler = await progress.step('scheduler', () =>
-      startScheduler({ kubeConfig, signal: components.signal, identity, log }),
+      startScheduler({ kubeConfig: kubeConfigFor('scheduler'), signal: components.signal, identity, log }),
     );
     running.push(scheduler.done.catch(componentFailed('scheduler')));
   } else progress.skip('scheduler', 'disabled');
@@ -266,11 +275,12 @@ async function run(argv: string[]): Promise<void> {
         'kubelet',
         () =>
           startKubelet({
-            kubeConfig,
+            kubeConfig: kubeConfigFor('kubelet'),
             nodeName,
             nodeIP,
             port: kubeletPort,
             dataDir: path.join(dataDir, 'kubelet'),
+            tls: pki && { clientCA: pki.caCert },
             clusterDNS: enabled('dns') ? [DEFAULT_DNS_CLUSTER_IP] : undefined,
             signal: components.signal,
             log,
@@ -290,7 +300,7 @@ async function run(argv: string[]): Promise<void> {
         'service proxy',
         async () => {
           const started = await startProxy({
-            kubeConfig,
+            kubeConfig: kubeConfigFor('proxy'),
             nodeName,
             nodeIPs: nodeIP ? [nodeIP] : undefined,
             clusterCIDR: podNetwork,
@@ -318,7 +328,7 @@ async function run(argv: string[]): Promise<void> {
         'cluster DNS',
         () =>
           startClusterDns({
-            kubeConfig,
+            kubeConfig: kubeConfigFor('dns'),
             listen: { address, port: dnsPort },
             service: { clusterIP: DEFAULT_DNS_CLUSTER_IP, endpointIP: address },
             signal: components.signal,
