@@ -316,6 +316,26 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
 }
 
 /** The bench namespace on one server. */
+/**
+ * A cluster always has someone watching pods (the scheduler, every kubelet), so the server keeps a
+ * pods watch cache either way; the Node authorizer's graph follows that same cache. Each server gets
+ * one such watcher, whose bytes are read and dropped.
+ */
+function watchPods(target: Target, closers: (() => void)[]): void {
+  const url = new URL('/api/v1/pods?watch=true&allowWatchBookmarks=true', target.url);
+  const get = url.protocol === 'https:' ? https.get : http.get;
+  const req = get(
+    url,
+    {
+      ca: target.ca,
+      headers: target.token ? { Authorization: `Bearer ${target.token}` } : {},
+    },
+    (res) => res.resume(),
+  );
+  req.on('error', () => undefined);
+  closers.push(() => req.destroy());
+}
+
 async function createNamespace(admin: Target): Promise<void> {
   await expectStatus(201, admin, undefined, 'POST', '/api/v1/namespaces', {
     apiVersion: 'v1',
@@ -509,8 +529,10 @@ function mainThread(): void {
     const cluster = new BenchCluster('kubicle-security-bench-', log);
     const servers: RunningApiServer[] = [];
     let loadGenerator: Worker | undefined;
+    const watchers: (() => void)[] = [];
     teardown.cleanup = async () => {
       await loadGenerator?.terminate();
+      for (const close of watchers) close();
       for (const server of servers)
         await server.close().catch((err: unknown) => log(`close: ${String(err)}`));
       await cluster.close();
@@ -539,6 +561,7 @@ function mainThread(): void {
       const server = await start('/bench-plain', {});
       targets.plain = { url: server.url };
       await createNamespace(targets.plain);
+      watchPods(targets.plain, watchers);
     }
     const pkiDir = path.join(cluster.dataDir, 'pki');
     const pki = ensureServingCertificate(pkiDir, servingNames());
@@ -546,6 +569,7 @@ function mainThread(): void {
       const server = await start('/bench-tls', { tls: { cert: pki.cert, key: pki.key }, caCert: pki.caCert });
       targets.tls = { url: server.url, ca: pki.caCert };
       await createNamespace(targets.tls);
+      watchPods(targets.tls, watchers);
     }
     const secured = variants.filter((v) => v === 'token' || v === 'cert');
     if (secured.length) {
@@ -566,6 +590,7 @@ function mainThread(): void {
       targets.token = { ...base, token: userToken };
       targets.cert = { ...base, cert: client.cert, key: client.key };
       await createNamespace({ ...base, token: adminToken });
+      watchPods({ ...base, token: adminToken }, watchers);
       await bindBenchUser(
         { ...base, token: adminToken },
         secured.map((v) => targets[v]),

@@ -7,7 +7,11 @@
 
 /** Go's `%q` for the strings that occur in API objects. */
 export function goQuote(value: string): string {
-  return JSON.stringify(value).replace(/\\u00([0-7][0-9a-f])/g, (_, hex: string) => `\\x${hex}`);
+  const json = JSON.stringify(value);
+  // Most names have no control characters: skip the regex (this runs for every authorized request).
+  return json.includes('\\u00')
+    ? json.replace(/\\u00([0-7][0-9a-f])/g, (_, hex: string) => `\\x${hex}`)
+    : json;
 }
 
 /** `%#v` of a `map[string]string`; Go sorts keys, and an absent map is a nil one. */

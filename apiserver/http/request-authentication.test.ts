@@ -1,4 +1,6 @@
-import { certificateUser } from './request-authentication.js';
+import type { Request, Response } from 'express';
+import { certificateUser, requestAuthentication } from './request-authentication.js';
+import { knownTokens } from './token-authentication.js';
 
 describe('certificateUser', () => {
   it.each([
@@ -19,5 +21,50 @@ describe('certificateUser', () => {
     ['no subject', undefined, undefined],
   ])('%s', (_name, subject, user) => {
     expect(certificateUser(subject)).toEqual(user);
+  });
+});
+
+describe('requestAuthentication on a keep-alive connection', () => {
+  const authenticate = requestAuthentication({
+    tokens: knownTokens([
+      { token: 'alice-token', user: 'alice', groups: [] },
+      { token: 'bob-token', user: 'bob', groups: ['devs'] },
+    ]),
+    clientCertificates: false,
+  });
+  const socket = {};
+
+  /** Who one request on `socket` runs as, or its status when refused. */
+  function requestAs(authorization: string | undefined): string | number {
+    const res = {
+      locals: {} as Record<string, unknown>,
+      statusCode: 200,
+      status(code: number) {
+        this.statusCode = code;
+        return this;
+      },
+      type() {
+        return this;
+      },
+      send() {
+        return this;
+      },
+    };
+    let passed = false;
+    authenticate(
+      { socket, headers: { authorization }, path: '/api/v1/pods' } as unknown as Request,
+      res as unknown as Response,
+      () => (passed = true),
+    );
+    return passed ? (res.locals.user as { name: string }).name : res.statusCode;
+  }
+
+  it('authenticates each request by its own header, whatever came before on the connection', () => {
+    expect(requestAs('Bearer alice-token')).toBe('alice');
+    expect(requestAs('Bearer alice-token')).toBe('alice');
+    expect(requestAs('Bearer bob-token')).toBe('bob');
+    expect(requestAs('Bearer not-a-token')).toBe(401);
+    expect(requestAs(undefined)).toBe(401);
+    expect(requestAs('Bearer alice-token')).toBe('alice');
   });
 });

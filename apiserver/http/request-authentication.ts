@@ -42,10 +42,37 @@ export function certificateUser(subject: PeerSubject | undefined): UserInfo | un
   return withAuthenticatedGroup({ name: names[0], groups: values(subject?.O) });
 }
 
+/**
+ * A connection's certificate cannot change while it is open (TLS 1.3 has no renegotiation; Node
+ * refuses it for 1.2 servers), so its user is worked out once per connection: reading the peer
+ * certificate costs more than the rest of authentication.
+ */
+const certificateUsers = new WeakMap<object, UserInfo | null>();
+
 function peerCertificateUser(req: Request): UserInfo | undefined {
   const socket = req.socket as Partial<TLSSocket>;
   if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return undefined;
-  return certificateUser(socket.getPeerCertificate().subject as PeerSubject | undefined);
+  const known = certificateUsers.get(socket);
+  if (known !== undefined) return known ?? undefined;
+  const user = certificateUser(socket.getPeerCertificate().subject as PeerSubject | undefined);
+  certificateUsers.set(socket, user ?? null);
+  return user;
+}
+
+/**
+ * A keep-alive connection sends the same Authorization header request after request: the user of
+ * the last header seen on each connection is kept, so hashing and lookup happen once per change.
+ */
+const lastBearer = new WeakMap<object, { header: string; user: UserInfo | undefined }>();
+
+function bearerUser(req: Request, tokens: readonly KnownToken[]): UserInfo | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const last = lastBearer.get(req.socket);
+  if (last && last.header === header) return last.user;
+  const user = authenticateBearer(header, tokens);
+  lastBearer.set(req.socket, { header, user });
+  return user;
 }
 
 const UNAUTHORIZED = JSON.stringify({
@@ -68,7 +95,7 @@ export function requestAuthentication(options: AuthenticationOptions) {
     }
     const user =
       (clientCertificates ? peerCertificateUser(req) : undefined) ??
-      (tokens.length ? authenticateBearer(req.headers.authorization, tokens) : undefined);
+      (tokens.length ? bearerUser(req, tokens) : undefined);
     if (user || isPublicPath(req.path)) {
       res.locals.user = user ?? ANONYMOUS_USER;
       return next();

@@ -82,6 +82,12 @@ async function run(argv: string[]): Promise<void> {
   });
   if (values.help) return void console.log(USAGE);
   const simulate = integerFlag(values.simulate, '--simulate', 0, 32_768);
+  // A join buys the credentials of one node, and the Node authorizer lets them act for that node only.
+  if (simulate !== undefined && values.token)
+    fail(
+      "--simulate plays many nodes, which one node's credentials from --token may not: " +
+        'pass --kubeconfig with a user that may act for all of them (e.g. the admin kubeconfig)',
+    );
   const nodeName = values['node-name'] ?? os.hostname().toLowerCase();
   const dataDir = path.resolve(values['data-dir'] ?? path.join(defaultDataDir(), 'kubelet'));
   let kubeConfig: ClusterAccess;
