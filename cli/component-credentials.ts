@@ -48,6 +48,28 @@ export interface ComponentAccess {
   kubeConfigFor(component: ComponentName): KubeConfig;
 }
 
+/** A kubeconfig (text) for `component` with its own certificate, issued into `pkiDir` when missing. */
+export function componentKubeconfig(
+  pkiDir: string,
+  server: string,
+  caCert: string,
+  component: ComponentName,
+  nodeName = '',
+): string {
+  const subject = componentIdentity(component, nodeName);
+  const { cert, key } = ensureClientCertificate(
+    pkiDir,
+    componentCertificateName(component, nodeName),
+    subject,
+  );
+  return kubeconfigYaml(server, 'kubicle', {
+    caCert,
+    clientCert: cert,
+    clientKey: key,
+    userName: subject.commonName,
+  });
+}
+
 export function componentAccess(
   pkiDir: string,
   server: string,
@@ -55,22 +77,8 @@ export function componentAccess(
   nodeName: string,
 ): ComponentAccess {
   return {
-    kubeConfigFor(component) {
-      const subject = componentIdentity(component, nodeName);
-      const { cert, key } = ensureClientCertificate(
-        pkiDir,
-        componentCertificateName(component, nodeName),
-        subject,
-      );
-      return kubeConfigFromYaml(
-        kubeconfigYaml(server, 'kubicle', {
-          caCert,
-          clientCert: cert,
-          clientKey: key,
-          userName: subject.commonName,
-        }),
-      );
-    },
+    kubeConfigFor: (component) =>
+      kubeConfigFromYaml(componentKubeconfig(pkiDir, server, caCert, component, nodeName)),
   };
 }
 

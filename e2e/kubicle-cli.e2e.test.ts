@@ -360,6 +360,21 @@ describe('kubicle server', () => {
         },
       },
     });
+    // The scheduler's own kubeconfig names it, and RBAC gives it a scheduler's rights only.
+    const schedulerConfig = path.join(serverDir, 'scheduler.kubeconfig');
+    expect(fs.statSync(schedulerConfig).mode & 0o777).toBe(0o600);
+    expect(server.output()).toContain(`kubicle scheduler --kubeconfig ${schedulerConfig}`);
+    const asScheduler = new k8s.KubeConfig();
+    asScheduler.loadFromFile(schedulerConfig);
+    const reviews = asScheduler.makeApiClient(k8s.AuthorizationV1Api);
+    const can = async (verb: string, resource: string, subresource?: string) =>
+      (
+        await reviews.createSelfSubjectAccessReview({
+          body: { spec: { resourceAttributes: { verb, resource, subresource, namespace: 'default' } } },
+        })
+      ).status?.allowed;
+    expect(await can('create', 'pods', 'binding')).toBe(true);
+    expect(await can('create', 'secrets')).toBe(false);
     const client = new Etcd3({ hosts: [testEtcdUrl()] });
     try {
       expect(await client.get(`${prefix}/deployments/default/web`).exists()).toBe(true);

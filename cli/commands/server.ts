@@ -13,7 +13,7 @@ import { ensureClusterTokens, operatorCopies } from '../cluster-token.js';
 import type { ClusterTokens } from '../cluster-token.js';
 import { defaultDataDir, describeStartError, fail, onShutdown, portOf } from '../command-kit.js';
 import { ensureServingCertificate, servingNames, signClientCertificateRequest } from '../pki.js';
-import { apiServerKubeletClient } from '../component-credentials.js';
+import { apiServerKubeletClient, componentKubeconfig } from '../component-credentials.js';
 import { formatJoinToken } from '../join-token.js';
 import type { ServingCertificate } from '../pki.js';
 import type { Command } from '../command-kit.js';
@@ -37,7 +37,9 @@ Options:
                           come from RBAC; the cluster's own token stays the admin)
   --token TOKEN           the admin's bearer token (default: the one in --kubeconfig FILE if the
                           server knows it, else a new random one, written only to --kubeconfig)
-  --data-dir DIR          where the join token (DIR/join-token) is written for agents
+  --data-dir DIR          where the join token (DIR/join-token) is written for agents, and the
+                          kubeconfigs of the controller manager and the scheduler, each with its
+                          own certificate (DIR/controller-manager.kubeconfig, DIR/scheduler.kubeconfig)
                           (default: ${defaultDataDir()})
   --cert-dir DIR          where the cluster CA, the serving certificate and the token hashes are
                           kept, made when missing (default: DIR/pki)
@@ -101,15 +103,27 @@ async function run(argv: string[]): Promise<void> {
       server.url,
       pki && tokens ? { token: tokens.adminToken, caCert: pki.caCert } : {},
     );
+  const controlPlane = ['controller-manager', 'scheduler'] as const;
   if (pki && tokens) {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(joinTokenFile, `${formatJoinToken(pki.caCert, tokens.joinSecret)}\n`, { mode: 0o600 });
+    // As kubeadm's controller-manager.conf and scheduler.conf: each runs as itself, wherever it runs.
+    for (const name of controlPlane) {
+      const component = name === 'scheduler' ? 'scheduler' : 'controllerManager';
+      const text = componentKubeconfig(certDir, server.url, pki.caCert, component);
+      fs.writeFileSync(path.join(dataDir, `${name}.kubeconfig`), text, { mode: 0o600 });
+    }
   }
   console.log(
     `Kubicle API server is ready: ${server.url}${kubeconfigFile ? `, kubeconfig ${kubeconfigFile}` : ''}`,
   );
   if (pki && tokens)
     console.log(`  agents join with: kubicle agent --server ${server.url} --token $(cat ${joinTokenFile})`);
+  if (pki && tokens)
+    for (const name of controlPlane)
+      console.log(
+        `  the ${name} runs with: kubicle ${name} --kubeconfig ${path.join(dataDir, `${name}.kubeconfig`)}`,
+      );
   if (pki && !kubeconfigFile && !values.token)
     console.log('  no admin token was written anywhere: pass --kubeconfig FILE (or --token) for one');
 }
