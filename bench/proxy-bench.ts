@@ -1,15 +1,15 @@
 /**
- * Proxy benchmark (`npm run bench:proxy`, as root): the cost of the iptables proxy at 1,000 services
- * × 10 endpoints, every rule applied inside a private network namespace so the host's own tables are
- * never touched. Measures, in one run:
+ * Proxy benchmark (`npm run bench:proxy`, as root): the cost of the rule-based proxy modes at 1,000
+ * services × 10 endpoints, every rule applied inside a private network namespace so the host's own
+ * tables are never touched. Measures, in one run:
  *
- *  1. building the ruleset (pure function) and its size;
- *  2. per iptables backend (nft, legacy): the first full sync into empty tables, the periodic full
- *     resync over installed rules, a partial sync after one service's endpoints changed, and one
- *     iptables-save of the nat table;
+ *  1. building the rulesets (pure functions: iptables-restore text, nft script) and their size;
+ *  2. per backend (iptables mode through iptables-nft or iptables-legacy, and the nftables mode):
+ *     the first full sync into empty tables, the periodic full resync over installed rules, a
+ *     partial sync after one service's endpoints changed, and one read of the installed rules;
  *  3. per backend, end to end through a real API server (private etcd): the proxy's first sync after
  *     its informers listed everything, and the time from an Endpoints update request to the end of
- *     the restore that removed the endpoint's rules.
+ *     the restore (or nft transaction) that removed the endpoint's rules.
  *
  * Progress goes to stderr; the results go to stdout as markdown for BENCHMARKS.md. The namespaces,
  * etcd, the server and the temp dir are removed at the end whatever happens, including Ctrl-C.
@@ -26,6 +26,9 @@ import { servicePortChainName, servicePortNameString } from '../proxy/chain-name
 import { Iptables, runCommand } from '../proxy/iptables.js';
 import { iptablesExecutor } from '../proxy/iptables-backend.js';
 import type { IptablesBackend } from '../proxy/iptables-backend.js';
+import { Nftables } from '../proxy/nftables.js';
+import { NftablesProxier } from '../proxy/nftables-proxier.js';
+import { SERVICE_CHAIN_PREFIX, hashAndTruncate, planNftRuleset } from '../proxy/nftables-ruleset.js';
 import { Proxier } from '../proxy/proxier.js';
 import { startProxy } from '../proxy/proxy-server.js';
 import type { ProxySyncReport } from '../proxy/proxy-server.js';
@@ -34,17 +37,20 @@ import type { EndpointsInput, ServiceInput } from '../proxy/ruleset.js';
 import { markdownTable, median, runAtConcurrency, runBench } from './bench-kit.js';
 import { BenchCluster } from './bench-cluster.js';
 
+/** An iptables backend of the iptables mode, or the nftables mode. */
+type Backend = IptablesBackend | 'nftables';
+
 interface BenchConfig {
   services: number;
   endpoints: number;
-  backends: IptablesBackend[];
+  backends: Backend[];
   repeats: number;
   changes: number;
   e2e: boolean;
 }
 
 interface BackendResult {
-  backend: IptablesBackend;
+  backend: Backend;
   firstFullMs: number;
   resyncFullMs: number[];
   /** iptables-restore of the whole ruleset over installed rules, alone (no save, no build). */
@@ -54,7 +60,7 @@ interface BackendResult {
 }
 
 interface EndToEndResult {
-  backend: IptablesBackend;
+  backend: Backend;
   firstSyncMs: number;
   changeToRuleMs: number[];
 }
@@ -66,6 +72,9 @@ interface Report {
   planColdMs: number;
   planWarmMs: number;
   size: { bytes: number; lines: number; chains: number; rules: number };
+  nftPlanColdMs: number;
+  nftPlanWarmMs: number;
+  nftSize: { bytes: number; lines: number; chains: number; rules: number; elements: number };
   backends: BackendResult[];
   endToEnd: EndToEndResult[];
   loadAverage: number;
@@ -85,7 +94,7 @@ function readConfig(env: NodeJS.ProcessEnv): { config: BenchConfig; overrides: s
       throw new Error(`${name} must be a non-negative integer, got ${value}`);
     return n;
   };
-  const backends = (env.BENCH_BACKENDS ?? 'nft,legacy').split(',').filter(Boolean) as IptablesBackend[];
+  const backends = (env.BENCH_BACKENDS ?? 'nft,legacy,nftables').split(',').filter(Boolean) as Backend[];
   if (env.BENCH_BACKENDS !== undefined) overrides.push(`BENCH_BACKENDS=${env.BENCH_BACKENDS}`);
   return {
     config: {
@@ -162,12 +171,70 @@ async function deleteNamespace(name: string, created: Set<string>): Promise<void
   created.delete(name);
 }
 
-async function measureBackend(
-  backend: IptablesBackend,
+/** One endpoint of one service goes away, as when a pod is deleted; `r` picks which. */
+function withOneEndpointLess(
+  endpoints: readonly EndpointsInput[],
+  r: number,
+  config: BenchConfig,
+): EndpointsInput[] {
+  const i = (r * 97) % config.services;
+  return endpoints.map((ep, index) =>
+    index === i ? endpointsObject(i, endpointIPs(i, config.endpoints).slice(0, -1 - (r % 3))) : ep,
+  );
+}
+
+async function measureNftables(
   config: BenchConfig,
   inputs: { services: ServiceInput[]; endpoints: EndpointsInput[] },
   namespaces: Set<string>,
 ): Promise<BackendResult> {
+  const ns = await privateNamespace(namespaces);
+  try {
+    const nft = new Nftables({ netns: ns });
+    const proxier = new NftablesProxier(nft);
+    log('nftables: first full sync into an empty namespace');
+    const first = await timed(() => proxier.sync(inputs));
+    const resyncFullMs: number[] = [];
+    for (let r = 0; r < config.repeats; r++) {
+      resyncFullMs.push((await timed(() => proxier.sync(inputs, { full: true }))).ms);
+      log(`nftables: full resync ${r + 1}/${config.repeats}: ${Math.round(resyncFullMs.at(-1)!)} ms`);
+    }
+    // The whole table replaced (as after a restart or a failure), nft alone.
+    const text = planNftRuleset(inputs).text;
+    const restoreOnlyMs: number[] = [];
+    for (let r = 0; r < config.repeats; r++) restoreOnlyMs.push((await timed(() => nft.apply(text))).ms);
+    log(`nftables: table replaced, nft alone ${restoreOnlyMs.map(Math.round).join(', ')} ms`);
+    await proxier.sync(inputs, { full: true });
+    const partialMs: number[] = [];
+    let endpoints = inputs.endpoints;
+    for (let r = 0; r < config.repeats + 2; r++) {
+      endpoints = withOneEndpointLess(endpoints, r, config);
+      const partial = await timed(() => proxier.sync({ services: inputs.services, endpoints }));
+      if (partial.value.full) throw new Error('expected a partial sync');
+      partialMs.push(partial.ms);
+    }
+    log(`nftables: partial syncs ${partialMs.map(Math.round).join(', ')} ms`);
+    const list = await timed(() => nft.listTable());
+    return {
+      backend: 'nftables',
+      firstFullMs: first.ms,
+      resyncFullMs,
+      restoreOnlyMs,
+      partialMs,
+      saveNatMs: list.ms,
+    };
+  } finally {
+    await deleteNamespace(ns, namespaces);
+  }
+}
+
+async function measureBackend(
+  backend: Backend,
+  config: BenchConfig,
+  inputs: { services: ServiceInput[]; endpoints: EndpointsInput[] },
+  namespaces: Set<string>,
+): Promise<BackendResult> {
+  if (backend === 'nftables') return measureNftables(config, inputs, namespaces);
   const ns = await privateNamespace(namespaces);
   try {
     const iptables = new Iptables({ netns: ns, exec: iptablesExecutor(backend) });
@@ -187,11 +254,7 @@ async function measureBackend(
     const partialMs: number[] = [];
     let endpoints = inputs.endpoints;
     for (let r = 0; r < config.repeats + 2; r++) {
-      // One endpoint of one service goes away, as when a pod is deleted.
-      const i = (r * 97) % config.services;
-      endpoints = endpoints.map((ep, index) =>
-        index === i ? endpointsObject(i, endpointIPs(i, config.endpoints).slice(0, -1 - (r % 3))) : ep,
-      );
+      endpoints = withOneEndpointLess(endpoints, r, config);
       const partial = await timed(() => proxier.sync({ services: inputs.services, endpoints }));
       if (partial.value.full) throw new Error('expected a partial sync');
       partialMs.push(partial.ms);
@@ -222,7 +285,7 @@ async function createObjects(client: ApiClient, config: BenchConfig): Promise<vo
 }
 
 async function measureEndToEnd(
-  backend: IptablesBackend,
+  backend: Backend,
   config: BenchConfig,
   kubeConfig: KubeConfig,
   client: ApiClient,
@@ -238,7 +301,8 @@ async function measureEndToEnd(
       kubeConfig,
       nodeName: 'bench-node',
       netns: ns,
-      iptablesBackend: backend,
+      mode: backend === 'nftables' ? 'nftables' : 'iptables',
+      iptablesBackend: backend === 'nftables' ? undefined : backend,
       signal: stop.signal,
       log: (line) => log(`proxy: ${line}`),
       onSync: (report) => {
@@ -260,10 +324,14 @@ async function measureEndToEnd(
       const removed = `${ips[c % ips.length]}:8080`;
       const remaining = ips.filter((ip) => `${ip}:8080` !== removed);
       const chain = servicePortChainName(servicePortNameString(NAMESPACE, name, 'http'), 'tcp');
+      const nftChain = SERVICE_CHAIN_PREFIX + hashAndTruncate(`${NAMESPACE}/${name}/tcp/http`);
       const applied = (r: ProxySyncReport) =>
-        r.iptables !== undefined &&
-        r.iptables.ruleset.includes(`-A ${chain} `) &&
-        !r.iptables.ruleset.includes(`--to-destination ${removed}`);
+        (r.iptables !== undefined &&
+          r.iptables.ruleset.includes(`-A ${chain} `) &&
+          !r.iptables.ruleset.includes(`--to-destination ${removed}`)) ||
+        (r.nftables !== undefined &&
+          r.nftables.ruleset.includes(`\tchain ${nftChain} {`) &&
+          !r.nftables.ruleset.includes(`dnat to ${removed}`));
       const seen = reports.length;
       const sent = Date.now();
       await client.update('v1', 'Endpoints', NAMESPACE, { ...current, ...endpointsObject(i, remaining) });
@@ -310,14 +378,27 @@ function markdown(r: Report): string {
       `${(r.size.bytes / 2 ** 20).toFixed(1)} MiB, ${r.size.lines.toLocaleString('en')} lines: ` +
         `${r.size.chains.toLocaleString('en')} chains, ${r.size.rules.toLocaleString('en')} rules`,
     ],
+    ['nftables: build the script (pure), first / warm', `${ms(r.nftPlanColdMs)} / ${ms(r.nftPlanWarmMs)}`],
+    [
+      'nftables: script size',
+      `${(r.nftSize.bytes / 2 ** 20).toFixed(1)} MiB, ${r.nftSize.lines.toLocaleString('en')} lines: ` +
+        `${r.nftSize.chains.toLocaleString('en')} chains, ${r.nftSize.rules.toLocaleString('en')} rules, ` +
+        `${r.nftSize.elements.toLocaleString('en')} map elements`,
+    ],
   ];
   for (const b of r.backends) {
+    const nft = b.backend === 'nftables';
     rows.push(
       [`${b.backend}: first full sync (empty tables)`, ms(b.firstFullMs)],
       [`${b.backend}: full resync over installed rules`, spread(b.resyncFullMs)],
-      [`${b.backend}: of which iptables-restore alone`, spread(b.restoreOnlyMs)],
+      [
+        nft
+          ? 'nftables: whole table replaced, `nft -f` alone'
+          : `${b.backend}: of which iptables-restore alone`,
+        spread(b.restoreOnlyMs),
+      ],
       [`${b.backend}: partial sync, one service's endpoints changed`, spread(b.partialMs)],
-      [`${b.backend}: iptables-save -t nat`, ms(b.saveNatMs)],
+      [nft ? 'nftables: nft list table' : `${b.backend}: iptables-save -t nat`, ms(b.saveNatMs)],
     );
   }
   for (const e of r.endToEnd) {
@@ -352,6 +433,11 @@ function prerequisitesMissing(config: BenchConfig): string | undefined {
   if (process.getuid?.() !== 0) return 'root is needed (network namespaces and iptables)';
   if (spawnSync('ip', ['-V']).status !== 0) return 'ip (iproute2) is missing';
   for (const backend of config.backends) {
+    if (backend === 'nftables') {
+      if (spawnSync('nft', ['--version']).status !== 0)
+        return 'nft is missing (Debian package nftables; or drop nftables from BENCH_BACKENDS)';
+      continue;
+    }
     const binary = backend === 'system' ? 'iptables-restore' : `iptables-${backend}-restore`;
     if (spawnSync(binary, ['--version']).status !== 0)
       return `${binary} is missing (or drop it from BENCH_BACKENDS)`;
@@ -385,6 +471,20 @@ runBench(log, async (teardown) => {
     rules: (text.match(/^-A /gm) ?? []).length,
   };
   log(`ruleset: ${size.rules} rules in ${size.chains} chains, built in ${Math.round(median(warm))} ms`);
+  const nftCold = await timed(() => planNftRuleset(inputs));
+  const nftWarm: number[] = [];
+  for (let r = 0; r < 5; r++) nftWarm.push((await timed(() => planNftRuleset(inputs))).ms);
+  const nftText = nftCold.value.text;
+  const nftSize = {
+    bytes: Buffer.byteLength(nftText),
+    lines: nftText.split('\n').length - 1,
+    chains: (nftText.match(/^\tchain /gm) ?? []).length,
+    rules: (nftText.match(/^\t\t(?!type |elements = |\t|\})/gm) ?? []).length,
+    elements: (nftText.match(/^\t\t\t/gm) ?? []).length,
+  };
+  log(
+    `nft script: ${nftSize.rules} rules in ${nftSize.chains} chains, built in ${Math.round(median(nftWarm))} ms`,
+  );
 
   const backends: BackendResult[] = [];
   for (const backend of config.backends)
@@ -416,6 +516,9 @@ runBench(log, async (teardown) => {
     planColdMs: cold.ms,
     planWarmMs: median(warm),
     size,
+    nftPlanColdMs: nftCold.ms,
+    nftPlanWarmMs: median(nftWarm),
+    nftSize,
     backends,
     endToEnd,
     loadAverage,

@@ -1,5 +1,5 @@
 /**
- * The user's journey on this host, end to end on real etcd, Docker and iptables: `kubicle up` → the
+ * The user's journey on this host, end to end on real etcd, Docker and nftables/iptables: `kubicle up` → the
  * node is Ready → the web manifest's three pods serve on the Service's ClusterIP and NodePort, and
  * by DNS name from inside a pod → scale → a rolling update and its undo with no failed request →
  * deleting everything leaves no container and no rule → `kubicle down`. Then a cluster killed with
@@ -108,17 +108,25 @@ async function nodeContainers(): Promise<Docker.ContainerInfo[]> {
   return docker.listContainers({ all: true, filters: { label: [`kubicle.node=${nodeName}`] } });
 }
 
-/** Every rule text the host's iptables hold in the nat table, in both backends that may be in use. */
+/**
+ * Every rule text the host's iptables hold in the nat table, in both backends that may be in use,
+ * and the proxy's nftables table (NodePorts there read `tcp . 30080 :`, written here as `:30080`).
+ */
 function natRules(): string {
   let text = '';
-  for (const save of ['iptables-save', 'iptables-legacy-save', 'iptables-nft-save']) {
+  for (const [command, ...args] of [
+    ['iptables-save', '-t', 'nat'],
+    ['iptables-legacy-save', '-t', 'nat'],
+    ['iptables-nft-save', '-t', 'nat'],
+    ['nft', 'list', 'table', 'ip', 'kubicle'],
+  ]) {
     try {
-      text += execFileSync(save, ['-t', 'nat'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      text += execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     } catch {
-      // That backend is not installed.
+      // That backend is not installed, or the proxy has no table there.
     }
   }
-  return text;
+  return text.replace(/ \. (\d+) :/g, ' :$1 :');
 }
 
 /** A pod the web Service selects, whose httpd answers `body`, created with kubectl. */
@@ -458,7 +466,7 @@ describeIfReady('the journey: up, deploy, serve, scale, roll out, delete, down',
     const down = await kubicleOnce(['down', '--data-dir', dataDir]);
     expect(down.code).toBe(0);
     expect(await up!.exited).toBe(0);
-    expect(natRules()).not.toMatch(/KUBE-/);
+    expect(natRules()).not.toMatch(/KUBE-|table ip kubicle/);
     expect(await nodeContainers()).toEqual([]);
   });
 });

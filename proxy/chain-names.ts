@@ -34,7 +34,7 @@ const PER_SERVICE_PREFIXES = [
 const BASE32_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
 /** RFC 4648 base32 without padding; the callers truncate, so padding would never show anyway. */
-function base32(bytes: Uint8Array): string {
+export function base32(bytes: Uint8Array): string {
   let out = '';
   let buffer = 0;
   let bits = 0;

@@ -99,12 +99,13 @@ export class Proxier {
     return this.serialized(() => this.syncNow(snapshot, options.full ?? false));
   }
 
-  /** Removes every rule and chain the proxy installs (`kubicle proxy --cleanup`). */
-  cleanup(): Promise<void> {
+  /** Removes every rule and chain the proxy installs (`kubicle proxy --cleanup`); true if any. */
+  cleanup(): Promise<boolean> {
     return this.serialized(async () => {
       this.installed = undefined;
       const text = cleanupRules(await this.readTables());
       if (text !== '') await this.iptables.restore(text);
+      return text !== '';
     });
   }
 

@@ -76,9 +76,8 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
       onSync,
     });
 
-  /** The iptables-save of the backend the proxy chose, inside the lab. */
-  const save = (table: string) =>
-    inNs(NODE_NS, first.iptablesBackend === 'legacy' ? 'iptables-legacy-save' : 'iptables-save', '-t', table);
+  /** The proxy's nftables table inside the lab, or '' when there is none. */
+  const nftTable = () => inNs(NODE_NS, 'nft', 'list', 'table', 'ip', 'kubicle').catch(() => '');
 
   beforeAll(async () => {
     lab = await createNetnsLab(NAMES);
@@ -110,10 +109,12 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
     await lab?.destroy();
   });
 
-  it('runs in iptables mode, with the fast legacy backend inside its own namespace when installed', () => {
-    expect(first.mode).toBe('iptables');
-    expect(['legacy', 'system']).toContain(first.iptablesBackend);
-    if (first.iptablesBackend === 'legacy') expect(logs.join('\n')).toMatch(/iptables backend legacy/);
+  it('runs in nftables mode by default where iptables is the nf_tables variant, and says why', async () => {
+    const variant = await inNs(NODE_NS, 'iptables', '--version');
+    if (!variant.includes('nf_tables')) return;
+    expect(first.mode).toBe('nftables');
+    expect(first.iptablesBackend).toBeUndefined();
+    expect(logs.join('\n')).toMatch(/proxy mode nftables: the system iptables is the nf_tables variant/);
   });
 
   it('makes a Service created with its Endpoints answer on the cluster IP within 2 s', async () => {
@@ -235,16 +236,15 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
 
   it('repairs rules removed behind its back at the periodic full sync', async () => {
     const web = await client.get<ServiceView>('v1', 'Service', 'default', 'web');
-    const flush = first.iptablesBackend === 'legacy' ? 'iptables-legacy' : 'iptables';
     const flushed = Date.now();
     // Flushed and read back in one go, before the next resync can put the rules back.
-    const afterFlush = await inNs(
-      NODE_NS,
-      'sh',
-      '-c',
-      `${flush} -t nat -F KUBE-SERVICES && ${flush}-save -t nat`,
-    );
-    expect(afterFlush).not.toMatch(/^-A KUBE-SERVICES /m);
+    const flush =
+      first.mode === 'nftables'
+        ? 'nft flush chain ip kubicle services && nft list chain ip kubicle services'
+        : `${first.iptablesBackend === 'legacy' ? 'iptables-legacy' : 'iptables'} -t nat -F KUBE-SERVICES && ` +
+          `${first.iptablesBackend === 'legacy' ? 'iptables-legacy' : 'iptables'}-save -t nat`;
+    const afterFlush = await inNs(NODE_NS, 'sh', '-c', flush);
+    expect(afterFlush).not.toMatch(/^-A KUBE-SERVICES |vmap @service-ips/m);
     await waitFor(
       async () => (await connect(NODE_NS, web.spec.clusterIP, 80, 1, 'tcp', 300))[0].answer === 'pod1',
       { timeoutMs: 6000, what: 'the rules to come back' },
@@ -255,7 +255,38 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
     await second?.stopped;
   });
 
-  it('--cleanup leaves no trace in either iptables backend', async () => {
+  it('switching modes removes the rules of the mode it leaves, and traffic keeps flowing', async () => {
+    const web = await client.get<ServiceView>('v1', 'Service', 'default', 'web');
+    const run = async (mode: 'iptables' | 'nftables') => {
+      const stop = new AbortController();
+      const proxy = await startProxy({
+        kubeConfig,
+        nodeName: 'node-1',
+        netns: NODE_NS,
+        mode,
+        signal: stop.signal,
+      });
+      try {
+        expect(await proxy.firstSync).toBe(true);
+        expect((await connect(NODE_NS, web.spec.clusterIP, 80, 3)).every((a) => a.answer === 'pod1')).toBe(
+          true,
+        );
+      } finally {
+        stop.abort();
+        await proxy.stopped;
+      }
+      return proxy;
+    };
+    const iptablesRun = await run('iptables');
+    const saveBinary = iptablesRun.iptablesBackend === 'legacy' ? 'iptables-legacy-save' : 'iptables-save';
+    expect(await nftTable()).toBe('');
+    expect(await inNs(NODE_NS, saveBinary, '-t', 'nat')).toContain('KUBE-SERVICES');
+    await run('nftables');
+    expect(await nftTable()).toContain('service-ips');
+    expect(await inNs(NODE_NS, saveBinary, '-t', 'nat')).not.toContain('KUBE-');
+  });
+
+  it('--cleanup leaves no trace in nftables or either iptables backend', async () => {
     const printed: string[] = [];
     const print = console.log;
     console.log = (line: string) => printed.push(line);
@@ -264,7 +295,11 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
     } finally {
       console.log = print;
     }
-    expect(printed.join('\n')).toMatch(/removed the proxy rules from the (legacy|nft) iptables tables/);
+    expect(printed.join('\n')).toMatch(
+      first.mode === 'nftables'
+        ? /removed the proxy rules from nftables/
+        : /removed the proxy rules from the (legacy|nft) iptables tables/,
+    );
     for (const binary of ['iptables-legacy-save', 'iptables-nft-save']) {
       for (const table of ['nat', 'filter']) {
         const text = await inNs(NODE_NS, binary, '-t', table).catch(() => '');
@@ -273,7 +308,7 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
     }
     const web = await client.get<ServiceView>('v1', 'Service', 'default', 'web');
     expect((await connect(NODE_NS, web.spec.clusterIP, 80, 1, 'tcp', 300))[0].answer).toBeUndefined();
-    expect(await save('nat')).not.toContain('KUBE-');
+    expect(await nftTable()).toBe('');
   });
 });
 

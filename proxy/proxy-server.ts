@@ -1,12 +1,14 @@
 /**
  * One node's service proxy, wired: informers on Services, Endpoints and Nodes feed a rate-limited
- * sync loop that drives the iptables Proxier, or the userspace proxy where iptables cannot be used;
- * LoadBalancer services get the node addresses as their ingress.
+ * sync loop that drives the nftables or iptables proxier, or the userspace proxy where neither can
+ * be used; LoadBalancer services get the node addresses as their ingress.
  *
  * Contract:
- * - `startProxy` picks the mode, prepares the host and resolves with a handle; the proxy then runs
- *   until `signal` aborts. Mode `auto` (the default) uses iptables when it works and otherwise falls
- *   back to userspace with one log line saying why; `iptables` fails to start instead.
+ * - `startProxy` picks the mode (proxy-mode.ts), prepares the host and resolves with a handle; the
+ *   proxy then runs until `signal` aborts. Mode `auto` (the default) logs one line saying what it
+ *   chose and why; an explicit `nftables` or `iptables` that cannot work fails to start instead.
+ * - Starting in one mode removes the rules an earlier run left in the others (upstream kube-proxy
+ *   does the same): both would otherwise see every packet.
  * - The first sync waits until Services, Endpoints and Nodes are all listed, so a restarted proxy
  *   never replaces good rules with a partial view; until then the previous run's rules stay in place.
  *   Stopping leaves the rules installed (`cleanupProxyRules` removes them).
@@ -30,25 +32,30 @@ import { runWorkers } from '../machinery/run-workers.js';
 import { WorkQueue } from '../machinery/workqueue.js';
 import { apiClientFrom } from './api-client-from.js';
 import type { ClientSource } from './api-client-from.js';
-import { Iptables } from './iptables.js';
+import { Iptables, runCommand } from './iptables.js';
 import type { IptablesRunner } from './iptables.js';
 import { backendsInUse, chooseIptablesBackend, iptablesExecutor } from './iptables-backend.js';
-import type { IptablesBackend, IptablesBackendChoice } from './iptables-backend.js';
+import type { BackendDecision, IptablesBackend, IptablesBackendChoice } from './iptables-backend.js';
 import { ingressToWrite, nodeInternalIPs } from './load-balancer-status.js';
+import { Nftables } from './nftables.js';
+import type { NftRunner } from './nftables.js';
+import { NftablesProxier } from './nftables-proxier.js';
 import { Proxier } from './proxier.js';
 import type { ProxySnapshot, SyncResult } from './proxier.js';
+import { chooseProxyMode, iptablesVariantOf } from './proxy-mode.js';
+import type { IptablesVariant, ProxyMode, ProxyModeChoice } from './proxy-mode.js';
 import type { EndpointsInput, ServiceInput } from './ruleset.js';
 import { SyncLoop } from './sync-loop.js';
 import { UserspaceProxy } from './userspace-proxy.js';
 import type { UserspaceProxyOptions, UserspaceSyncResult } from './userspace-proxy.js';
 
-export type ProxyMode = 'iptables' | 'userspace';
+export type { ProxyMode, ProxyModeChoice } from './proxy-mode.js';
 
 export interface ProxyConfig extends ClientSource {
   readonly nodeName: string;
   readonly nodeIPs?: readonly string[];
-  readonly mode?: ProxyMode | 'auto';
-  /** Run every iptables command in this network namespace (`ip netns exec`). */
+  readonly mode?: ProxyModeChoice;
+  /** Run every iptables and nft command in this network namespace (`ip netns exec`). */
   readonly netns?: string;
   readonly iptablesBackend?: IptablesBackendChoice;
   readonly minSyncIntervalMs?: number;
@@ -57,8 +64,12 @@ export interface ProxyConfig extends ClientSource {
   readonly clusterCIDR?: string;
   readonly masqueradeAll?: boolean;
   readonly userspace?: Pick<UserspaceProxyOptions, 'balancing' | 'udpIdleTimeoutMs' | 'localAddresses'>;
-  /** Replaces the iptables runner the proxy builds itself (embedding, tests). */
+  /**
+   * Replace the runners the proxy builds itself (embedding, tests). Given only one of them, `auto`
+   * considers only that one's mode (and userspace).
+   */
   readonly iptables?: IptablesRunner;
+  readonly nftables?: NftRunner;
   readonly signal: AbortSignal;
   readonly clock?: Clock;
   readonly log?: (line: string) => void;
@@ -73,6 +84,7 @@ export interface ProxySyncReport {
   readonly startedAt: number;
   readonly durationMs: number;
   readonly iptables?: SyncResult;
+  readonly nftables?: SyncResult;
   readonly userspace?: UserspaceSyncResult;
 }
 
@@ -93,29 +105,40 @@ export async function startProxy(config: ProxyConfig): Promise<RunningProxy> {
   const log = config.log ?? ((line: string) => console.error(line));
   const clock = config.clock ?? realClock;
   const { signal } = config;
-  const requested = config.mode ?? 'auto';
+  // Naming an iptables backend without a mode only makes sense for the iptables mode.
+  const requested =
+    config.mode ?? (config.iptablesBackend && config.iptablesBackend !== 'auto' ? 'iptables' : 'auto');
 
-  let backend: IptablesBackend | undefined;
+  const injected = config.iptables !== undefined || config.nftables !== undefined;
+  // Given runners limit `auto` to their own modes: a test faking iptables must not get host nftables.
+  const considered = (own: unknown) => requested === 'auto' && (!injected || own !== undefined);
+  const wantsIptables = requested === 'iptables' || considered(config.iptables);
+  const wantsNft = requested === 'nftables' || considered(config.nftables);
   let runner: IptablesRunner | undefined = config.iptables;
-  if (!runner && requested !== 'userspace') {
-    const decision = await chooseIptablesBackend(config.iptablesBackend ?? 'auto', { netns: config.netns });
-    backend = decision.backend;
-    runner = new Iptables({ netns: config.netns, exec: iptablesExecutor(decision.backend) });
-    if (decision.backend !== 'system') log(`iptables backend ${decision.backend}: ${decision.reason}`);
+  let backendDecision: BackendDecision | undefined;
+  if (!runner && wantsIptables) {
+    backendDecision = await chooseIptablesBackend(config.iptablesBackend ?? 'auto', { netns: config.netns });
+    runner = new Iptables({ netns: config.netns, exec: iptablesExecutor(backendDecision.backend) });
   }
-  let mode: ProxyMode = 'userspace';
-  if (requested !== 'userspace') {
-    const problem = await iptablesProblem(runner!);
-    if (problem === undefined) {
-      mode = 'iptables';
-    } else if (requested === 'iptables') {
-      throw new Error(`iptables mode was asked for but iptables cannot be used here: ${problem}`);
-    } else {
-      log(
-        `iptables cannot be used here (${problem}): falling back to the userspace proxy, which serves NodePorts ` +
-          `and local external/load-balancer IPs from this process; cluster IPs are not reachable in this mode`,
-      );
-    }
+  const nft: NftRunner | undefined =
+    config.nftables ?? (wantsNft ? new Nftables({ netns: config.netns }) : undefined);
+  const decision = chooseProxyMode(requested, {
+    nftProblem: !wantsNft ? null : nft instanceof Nftables ? await nft.problem() : undefined,
+    iptablesProblem: wantsIptables ? await iptablesProblem(runner!) : null,
+    iptablesVariant:
+      config.iptables || !wantsIptables ? undefined : await systemIptablesVariant(config.netns),
+  });
+  const mode: ProxyMode = decision.mode;
+  const backend = mode === 'iptables' ? (backendDecision?.backend ?? 'system') : undefined;
+  if (mode === 'iptables' && backendDecision && backendDecision.backend !== 'system')
+    log(`iptables backend ${backendDecision.backend}: ${backendDecision.reason}`);
+  if (mode === 'userspace' && requested === 'auto') {
+    log(
+      `${decision.reason}: falling back to the userspace proxy, which serves NodePorts ` +
+        `and local external/load-balancer IPs from this process; cluster IPs are not reachable in this mode`,
+    );
+  } else if (requested === 'auto') {
+    log(`proxy mode ${mode}: ${decision.reason}`);
   }
 
   let apply: (
@@ -123,11 +146,10 @@ export async function startProxy(config: ProxyConfig): Promise<RunningProxy> {
     full: boolean,
   ) => Promise<Omit<ProxySyncReport, 'startedAt' | 'durationMs'>>;
   let userspace: UserspaceProxy | undefined;
-  if (mode === 'iptables') {
-    const proxier = new Proxier(runner!, {
-      clusterCIDR: config.clusterCIDR,
-      masqueradeAll: config.masqueradeAll,
-    });
+  const rulesetOptions = { clusterCIDR: config.clusterCIDR, masqueradeAll: config.masqueradeAll };
+  if (mode === 'iptables' || mode === 'nftables') {
+    const proxier =
+      mode === 'iptables' ? new Proxier(runner!, rulesetOptions) : new NftablesProxier(nft!, rulesetOptions);
     try {
       await proxier.prepareHost();
     } catch (err) {
@@ -135,14 +157,14 @@ export async function startProxy(config: ProxyConfig): Promise<RunningProxy> {
     }
     apply = async (snapshot, full) => {
       const result = await proxier.sync(snapshot, { full });
-      return { mode, full: result.full, iptables: result };
+      return { mode, full: result.full, [mode]: result };
     };
   } else {
     const proxy = new UserspaceProxy({ ...config.userspace, clock, log });
     userspace = proxy;
     apply = async (snapshot) => ({ mode, full: true, userspace: await proxy.sync(snapshot) });
   }
-  if (mode === 'userspace' && requested === 'userspace') await removeLeftoverRules(runner, config.netns, log);
+  await removeOtherModesRules(mode, { iptables: runner, nft, netns: config.netns, log, onlyGiven: injected });
 
   const client = apiClientFrom(config, 'kubicle-proxy');
   const informers = {
@@ -252,29 +274,52 @@ export async function startProxy(config: ProxyConfig): Promise<RunningProxy> {
   });
   return {
     mode,
-    iptablesBackend: mode === 'iptables' ? (backend ?? 'system') : undefined,
+    iptablesBackend: backend,
     firstSync,
     stopped,
   };
 }
 
+/** Where the proxy's rules can live: an iptables backend, or the nftables mode's own table. */
+export type ProxyRulesLocation = IptablesBackend | 'nftables';
+
 /**
- * `kubicle proxy --cleanup`: removes every chain and rule of ours, from each iptables backend that
- * may hold some, so nothing is left whichever one an earlier run used.
+ * `kubicle proxy --cleanup` and `kubicle down`: removes every chain and rule of ours, from the
+ * nftables table and from each iptables backend that may hold some, so nothing is left whichever
+ * mode and backend an earlier run used. Resolves with where rules were found (and removed).
  */
 export async function cleanupProxyRules(
   options: { netns?: string; log?: (line: string) => void } = {},
-): Promise<IptablesBackend[]> {
+): Promise<ProxyRulesLocation[]> {
   const log = options.log ?? ((line: string) => console.error(line));
+  const cleaned: ProxyRulesLocation[] = [];
+  if (await removeNftTable(new Nftables({ netns: options.netns }))) {
+    cleaned.push('nftables');
+    log('removed the proxy rules from nftables (table ip kubicle)');
+  }
+  cleaned.push(...(await cleanupIptablesRules(options.netns, log)));
+  return cleaned;
+}
+
+async function cleanupIptablesRules(
+  netns: string | undefined,
+  log: (line: string) => void,
+): Promise<IptablesBackend[]> {
   const cleaned: IptablesBackend[] = [];
-  for (const backend of await backendsInUse({ netns: options.netns })) {
-    const runner = new Iptables({ netns: options.netns, exec: iptablesExecutor(backend) });
+  for (const backend of await backendsInUse({ netns })) {
+    const runner = new Iptables({ netns, exec: iptablesExecutor(backend) });
     if (!(await runner.available())) continue;
-    await new Proxier(runner).cleanup();
+    if (!(await new Proxier(runner).cleanup())) continue;
     cleaned.push(backend);
     log(`removed the proxy rules from the ${backend} iptables tables`);
   }
   return cleaned;
+}
+
+/** False when nft is missing or unusable: then there is no table of ours either. */
+async function removeNftTable(nft: Nftables): Promise<boolean> {
+  if ((await nft.problem()) !== undefined) return false;
+  return nft.deleteTable();
 }
 
 /** Why iptables cannot be used (reading the nat table fails), or undefined when it can. */
@@ -287,23 +332,58 @@ async function iptablesProblem(runner: IptablesRunner): Promise<string | undefin
   }
 }
 
-/**
- * Rules of an earlier iptables-mode run would still catch NodePort traffic before it reaches the
- * userspace listeners, as upstream's userspace mode also knows.
- */
-async function removeLeftoverRules(
-  runner: IptablesRunner | undefined,
-  netns: string | undefined,
-  log: (line: string) => void,
-): Promise<void> {
+/** The variant of the `iptables` command, as the namespace would run it. */
+async function systemIptablesVariant(netns: string | undefined): Promise<IptablesVariant> {
+  const prefix = netns !== undefined ? ['ip', 'netns', 'exec', netns] : [];
   try {
-    if (runner) {
-      if ((await iptablesProblem(runner)) === undefined) await new Proxier(runner).cleanup();
-    } else {
-      await cleanupProxyRules({ netns, log });
+    const result = await runCommand([...prefix, 'iptables', '--version']);
+    return result.exitCode === 0 ? iptablesVariantOf(result.stdout) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rules of an earlier run in another mode would still see every packet: iptables and nftables
+ * rules would both DNAT (the first wins, possibly to an endpoint long gone), and either would catch
+ * NodePort traffic before it reaches the userspace listeners. Upstream kube-proxy cleans up too.
+ */
+async function removeOtherModesRules(
+  mode: ProxyMode,
+  runners: {
+    iptables: IptablesRunner | undefined;
+    nft: NftRunner | undefined;
+    netns: string | undefined;
+    log: (line: string) => void;
+    /** Touch nothing but the runners given (embedding, tests that fake one of them). */
+    onlyGiven: boolean;
+  },
+): Promise<void> {
+  const { iptables, nft, netns, log, onlyGiven } = runners;
+  if (mode !== 'iptables') {
+    try {
+      if (iptables) {
+        if ((await iptablesProblem(iptables)) === undefined && (await new Proxier(iptables).cleanup()))
+          log('removed the iptables rules of an earlier run in iptables mode');
+      } else if (!onlyGiven) {
+        await cleanupIptablesRules(netns, log);
+      }
+    } catch (err) {
+      log(`cannot remove iptables rules of an earlier run: ${String(err)}`);
     }
-  } catch (err) {
-    log(`cannot remove iptables rules of an earlier run: ${String(err)}`);
+  }
+  if (mode !== 'nftables') {
+    try {
+      let removed = false;
+      if (nft instanceof Nftables || (nft === undefined && !onlyGiven)) {
+        removed = await removeNftTable(nft ?? new Nftables({ netns }));
+      } else if (nft !== undefined) {
+        await new NftablesProxier(nft).cleanup();
+      }
+      if (removed) log('removed the nftables table of an earlier run in nftables mode');
+    } catch (err) {
+      log(`cannot remove the nftables rules of an earlier run: ${String(err)}`);
+    }
   }
 }
 
@@ -317,8 +397,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 function describe(report: ProxySyncReport): string {
-  if (report.iptables) {
-    return `${report.iptables.servicePorts} service ports, ${report.iptables.endpoints} endpoints`;
-  }
+  const rules = report.nftables ?? report.iptables;
+  if (rules) return `${rules.servicePorts} service ports, ${rules.endpoints} endpoints`;
   return `${report.userspace?.listening.length ?? 0} listening sockets`;
 }

@@ -14,13 +14,14 @@ need_root() {
   fi
 }
 
-# 1. System packages (etcd, Docker, iptables, openssl for the cluster certificates, busybox for the
-#    local images; kubectl only if absent).
+# 1. System packages (etcd, Docker, iptables and nftables, openssl for the cluster certificates,
+#    busybox for the local images; kubectl only if absent).
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v iptables-restore >/dev/null 2>&1 || missing+=(iptables)
+command -v nft >/dev/null 2>&1 || missing+=(nftables)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || missing+=(busybox-static)
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)

@@ -44,15 +44,16 @@ Options:
                           (default: ${path.join(defaultDataDir(), 'kubelet')})
   --cluster-dns IP        the nameserver of ClusterFirst pods (default: 10.96.0.10)
   --cluster-domain NAME   (default: cluster.local)
-  --proxy-mode MODE       the service proxy beside the kubelet: auto (iptables where usable, else
-                          userspace), iptables, userspace, or none (default: auto)
+  --proxy-mode MODE       the service proxy beside the kubelet: auto (nftables where nft works and
+                          iptables is the nf_tables variant, else iptables, else userspace),
+                          nftables, iptables, userspace, or none (default: auto)
   --simulate N            register N simulated nodes instead of running the kubelet and proxy
                           (with --token, they act with the node credentials of --node-name)
   --node-name-prefix P    simulated node names are P0, P1, ... (default: sim-node-)
   --ready-delay-ms MS     simulated pods become Running and Ready after MS (default: 500)
   -h, --help              show this help`;
 
-const PROXY_MODES = ['auto', 'iptables', 'userspace', 'none'];
+const PROXY_MODES = ['auto', 'nftables', 'iptables', 'userspace', 'none'];
 
 /** A host component as the agent runs it: started, then awaited until it stops. */
 interface Component {

@@ -55,10 +55,10 @@ async function run(argv: string[]): Promise<void> {
     console.log(`removed ${removed} container${removed === 1 ? '' : 's'} of node ${state.nodeName}`);
   }
 
-  // 3. The proxy's rules (every chain it owns, in every iptables backend that has some).
+  // 3. The proxy's rules (its nftables table, and every chain it owns in every iptables backend).
   if (!state || state.components.includes('proxy')) {
     const cleaned = await cleanupProxyRules({ log: () => undefined });
-    if (cleaned.length > 0) console.log(`removed the service proxy's iptables rules (${cleaned.join(', ')})`);
+    if (cleaned.length > 0) console.log(`removed the service proxy's rules (${cleaned.join(', ')})`);
   }
 
   if (values.purge) {

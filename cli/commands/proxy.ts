@@ -1,5 +1,5 @@
 /**
- * `kubicle proxy`: the service proxy of one node (iptables or userspace mode), optionally with the
+ * `kubicle proxy`: the service proxy of one node (nftables, iptables or userspace mode), optionally with the
  * cluster DNS; `--cleanup` removes every rule the proxy ever installed and exits.
  */
 import os from 'node:os';
@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { startClusterDns } from '../../proxy/dns/cluster-dns.js';
 import { DEFAULT_DNS_CLUSTER_IP } from '../../proxy/dns/dns-service.js';
 import { cleanupProxyRules, startProxy } from '../../proxy/proxy-server.js';
-import type { ProxyMode } from '../../proxy/proxy-server.js';
+import type { ProxyModeChoice } from '../../proxy/proxy-server.js';
 import type { IptablesBackendChoice } from '../../proxy/iptables-backend.js';
 import { defaultDataDir, fail, loadClusterConfig, onShutdown, portOf } from '../command-kit.js';
 import type { Command } from '../command-kit.js';
@@ -24,8 +24,11 @@ Options:
   --token TOKEN            the cluster's token, with --server
   --node-name NAME         this node's name (default: the host name)
   --node-ip IP[,IP...]     addresses NodePorts answer on (default: the Node's InternalIPs)
-  --mode MODE              iptables, userspace or auto (default: auto: iptables when usable)
-  --iptables-backend B     auto, system, legacy or nft (default: auto)
+  --proxy-mode MODE        nftables, iptables, userspace or auto (default: auto: nftables where nft
+                           works and iptables is the nf_tables variant, else iptables, else userspace);
+                           --mode is the same
+  --iptables-backend B     in iptables mode: auto, system, legacy or nft (default: auto); another
+                           value than auto without --proxy-mode selects the iptables mode
   --cluster-cidr CIDR      pod network; traffic from outside it to cluster IPs is masqueraded
   --min-sync-interval MS   least time between two syncs (default: 1000)
   --sync-period MS         time between full resyncs (default: 30000)
@@ -33,10 +36,10 @@ Options:
   --cluster-dns ADDR[:PORT]  also serve the cluster DNS there and point kube-system/kube-dns at it
   --cluster-dns-ip IP      the kube-dns Service cluster IP (default: ${DEFAULT_DNS_CLUSTER_IP})
   --cluster-domain DOMAIN  (default: cluster.local)
-  --cleanup                remove every rule and chain the proxy installed, then exit
+  --cleanup                remove every rule, chain and table the proxy installed (any mode), then exit
   -h, --help               show this help`;
 
-const MODES = ['iptables', 'userspace', 'auto'];
+const MODES = ['nftables', 'iptables', 'userspace', 'auto'];
 const BACKENDS = ['auto', 'system', 'legacy', 'nft'];
 
 async function run(argv: string[]): Promise<void> {
@@ -49,6 +52,7 @@ async function run(argv: string[]): Promise<void> {
       'node-name': { type: 'string' },
       'node-ip': { type: 'string' },
       mode: { type: 'string' },
+      'proxy-mode': { type: 'string' },
       'iptables-backend': { type: 'string' },
       'cluster-cidr': { type: 'string' },
       'min-sync-interval': { type: 'string' },
@@ -64,11 +68,12 @@ async function run(argv: string[]): Promise<void> {
   if (values.help) return void console.log(USAGE);
   if (values.cleanup) {
     const cleaned = await cleanupProxyRules({ netns: values.netns, log: (line) => console.log(line) });
-    if (cleaned.length === 0) console.log('iptables is not usable here: nothing to clean up');
+    if (cleaned.length === 0) console.log('no proxy rules found: nothing to clean up');
     return;
   }
-  const mode = values.mode ?? 'auto';
-  if (!MODES.includes(mode)) fail(`--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  const mode = values['proxy-mode'] ?? values.mode;
+  if (mode !== undefined && !MODES.includes(mode))
+    fail(`--proxy-mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(mode)}`);
   const backend = values['iptables-backend'] ?? 'auto';
   if (!BACKENDS.includes(backend)) fail(`--iptables-backend must be one of ${BACKENDS.join(', ')}`);
 
@@ -85,7 +90,7 @@ async function run(argv: string[]): Promise<void> {
     kubeConfig,
     nodeName: values['node-name'] ?? os.hostname(),
     nodeIPs,
-    mode: mode as ProxyMode | 'auto',
+    mode: mode as ProxyModeChoice | undefined,
     iptablesBackend: backend as IptablesBackendChoice,
     netns: values.netns,
     clusterCIDR: values['cluster-cidr'],
@@ -124,6 +129,6 @@ function milliseconds(value: string | undefined, flag: string): number | undefin
 }
 
 export const proxyCommand: Command = {
-  summary: 'Run the service proxy of this node (iptables or userspace), optionally the cluster DNS',
+  summary: 'Run the service proxy of this node (nftables, iptables or userspace), optionally the cluster DNS',
   run,
 };
