@@ -23,15 +23,17 @@ import type { KubeObject } from '../apiserver/api-object.js';
 import { clientFor } from '../machinery/api-client.js';
 import type { ApiClient } from '../machinery/api-client.js';
 import { servicePortChainName, servicePortNameString } from '../proxy/chain-names.js';
-import { Iptables, runCommand } from '../proxy/iptables.js';
+import { Iptables } from '../proxy/iptables.js';
 import { iptablesExecutor } from '../proxy/iptables-backend.js';
 import type { IptablesBackend } from '../proxy/iptables-backend.js';
 import { Nftables } from '../proxy/nftables.js';
 import { NftablesProxier } from '../proxy/nftables-proxier.js';
+import { runCommand } from '../proxy/netns-command.js';
 import { SERVICE_CHAIN_PREFIX, hashAndTruncate, planNftRuleset } from '../proxy/nftables-ruleset.js';
 import { Proxier } from '../proxy/proxier.js';
 import { startProxy } from '../proxy/proxy-server.js';
 import type { ProxySyncReport } from '../proxy/proxy-server.js';
+import type { RulesProxier } from '../proxy/rules-proxier.js';
 import { planRuleset } from '../proxy/ruleset.js';
 import type { EndpointsInput, ServiceInput } from '../proxy/ruleset.js';
 import { markdownTable, median, runAtConcurrency, runBench } from './bench-kit.js';
@@ -157,6 +159,21 @@ async function timed<T>(work: () => Promise<T> | T): Promise<{ ms: number; value
   return { ms: performance.now() - started, value };
 }
 
+/** Building a ruleset (pure): the first time, the median of five more, and its size. */
+async function measureBuild(build: () => string, chainLine: RegExp, ruleLine: RegExp) {
+  const cold = await timed(build);
+  const warm: number[] = [];
+  for (let r = 0; r < 5; r++) warm.push((await timed(build)).ms);
+  const text = cold.value;
+  const size = {
+    bytes: Buffer.byteLength(text),
+    lines: text.split('\n').length - 1,
+    chains: (text.match(chainLine) ?? []).length,
+    rules: (text.match(ruleLine) ?? []).length,
+  };
+  return { coldMs: cold.ms, warmMs: median(warm), text, size };
+}
+
 /** A private network namespace, deleted by the returned function. */
 async function privateNamespace(created: Set<string>): Promise<string> {
   const name = `kubicle-bench-${randomBytes(3).toString('hex')}`;
@@ -183,49 +200,48 @@ function withOneEndpointLess(
   );
 }
 
-async function measureNftables(
-  config: BenchConfig,
+/** One backend inside a namespace, as `measureBackend` drives it. */
+interface BackendUnderTest {
+  readonly proxier: RulesProxier;
+  /** What the first sync starts from, for the log. */
+  readonly emptyState: string;
+  /** The tool alone applying the whole ruleset again (no build, no read), and its log label. */
+  readonly applyWhole: () => Promise<unknown>;
+  readonly applyWholeLabel: string;
+  /** Whether the proxier must resync after those applies before partial syncs may follow. */
+  readonly resyncAfterApplyWhole: boolean;
+  /** One read of the installed rules. */
+  readonly read: () => Promise<unknown>;
+}
+
+function backendUnderTest(
+  backend: Backend,
+  ns: string,
   inputs: { services: ServiceInput[]; endpoints: EndpointsInput[] },
-  namespaces: Set<string>,
-): Promise<BackendResult> {
-  const ns = await privateNamespace(namespaces);
-  try {
+): BackendUnderTest {
+  if (backend === 'nftables') {
     const nft = new Nftables({ netns: ns });
-    const proxier = new NftablesProxier(nft);
-    log('nftables: first full sync into an empty namespace');
-    const first = await timed(() => proxier.sync(inputs));
-    const resyncFullMs: number[] = [];
-    for (let r = 0; r < config.repeats; r++) {
-      resyncFullMs.push((await timed(() => proxier.sync(inputs, { full: true }))).ms);
-      log(`nftables: full resync ${r + 1}/${config.repeats}: ${Math.round(resyncFullMs.at(-1)!)} ms`);
-    }
-    // The whole table replaced (as after a restart or a failure), nft alone.
+    // The whole table replaced (as after a restart or a failure).
     const text = planNftRuleset(inputs).text;
-    const restoreOnlyMs: number[] = [];
-    for (let r = 0; r < config.repeats; r++) restoreOnlyMs.push((await timed(() => nft.apply(text))).ms);
-    log(`nftables: table replaced, nft alone ${restoreOnlyMs.map(Math.round).join(', ')} ms`);
-    await proxier.sync(inputs, { full: true });
-    const partialMs: number[] = [];
-    let endpoints = inputs.endpoints;
-    for (let r = 0; r < config.repeats + 2; r++) {
-      endpoints = withOneEndpointLess(endpoints, r, config);
-      const partial = await timed(() => proxier.sync({ services: inputs.services, endpoints }));
-      if (partial.value.full) throw new Error('expected a partial sync');
-      partialMs.push(partial.ms);
-    }
-    log(`nftables: partial syncs ${partialMs.map(Math.round).join(', ')} ms`);
-    const list = await timed(() => nft.listTable());
     return {
-      backend: 'nftables',
-      firstFullMs: first.ms,
-      resyncFullMs,
-      restoreOnlyMs,
-      partialMs,
-      saveNatMs: list.ms,
+      proxier: new NftablesProxier(nft),
+      emptyState: 'an empty namespace',
+      applyWhole: () => nft.apply(text),
+      applyWholeLabel: 'table replaced, nft alone',
+      resyncAfterApplyWhole: true,
+      read: () => nft.listTable(),
     };
-  } finally {
-    await deleteNamespace(ns, namespaces);
   }
+  const iptables = new Iptables({ netns: ns, exec: iptablesExecutor(backend) });
+  const text = planRuleset({ ...inputs, existing: undefined }).text.replace(/^-I .*\n/gm, '');
+  return {
+    proxier: new Proxier(iptables),
+    emptyState: 'empty tables',
+    applyWhole: () => iptables.restore(text),
+    applyWholeLabel: 'restore alone',
+    resyncAfterApplyWhole: false,
+    read: () => iptables.save('nat'),
+  };
 }
 
 async function measureBackend(
@@ -234,23 +250,20 @@ async function measureBackend(
   inputs: { services: ServiceInput[]; endpoints: EndpointsInput[] },
   namespaces: Set<string>,
 ): Promise<BackendResult> {
-  if (backend === 'nftables') return measureNftables(config, inputs, namespaces);
   const ns = await privateNamespace(namespaces);
   try {
-    const iptables = new Iptables({ netns: ns, exec: iptablesExecutor(backend) });
-    const proxier = new Proxier(iptables);
-    log(`${backend}: first full sync into empty tables`);
+    const { proxier, ...under } = backendUnderTest(backend, ns, inputs);
+    log(`${backend}: first full sync into ${under.emptyState}`);
     const first = await timed(() => proxier.sync(inputs));
     const resyncFullMs: number[] = [];
     for (let r = 0; r < config.repeats; r++) {
       resyncFullMs.push((await timed(() => proxier.sync(inputs, { full: true }))).ms);
       log(`${backend}: full resync ${r + 1}/${config.repeats}: ${Math.round(resyncFullMs.at(-1)!)} ms`);
     }
-    const text = planRuleset({ ...inputs, existing: undefined }).text.replace(/^-I .*\n/gm, '');
     const restoreOnlyMs: number[] = [];
-    for (let r = 0; r < config.repeats; r++)
-      restoreOnlyMs.push((await timed(() => iptables.restore(text))).ms);
-    log(`${backend}: restore alone ${restoreOnlyMs.map(Math.round).join(', ')} ms`);
+    for (let r = 0; r < config.repeats; r++) restoreOnlyMs.push((await timed(under.applyWhole)).ms);
+    log(`${backend}: ${under.applyWholeLabel} ${restoreOnlyMs.map(Math.round).join(', ')} ms`);
+    if (under.resyncAfterApplyWhole) await proxier.sync(inputs, { full: true });
     const partialMs: number[] = [];
     let endpoints = inputs.endpoints;
     for (let r = 0; r < config.repeats + 2; r++) {
@@ -260,8 +273,8 @@ async function measureBackend(
       partialMs.push(partial.ms);
     }
     log(`${backend}: partial syncs ${partialMs.map(Math.round).join(', ')} ms`);
-    const save = await timed(() => iptables.save('nat'));
-    return { backend, firstFullMs: first.ms, resyncFullMs, restoreOnlyMs, partialMs, saveNatMs: save.ms };
+    const read = await timed(under.read);
+    return { backend, firstFullMs: first.ms, resyncFullMs, restoreOnlyMs, partialMs, saveNatMs: read.ms };
   } finally {
     await deleteNamespace(ns, namespaces);
   }
@@ -460,30 +473,19 @@ runBench(log, async (teardown) => {
   };
 
   const inputs = fixture(config);
-  const cold = await timed(() => planRuleset(inputs));
-  const warm: number[] = [];
-  for (let r = 0; r < 5; r++) warm.push((await timed(() => planRuleset(inputs))).ms);
-  const text = cold.value.text;
-  const size = {
-    bytes: Buffer.byteLength(text),
-    lines: text.split('\n').length - 1,
-    chains: (text.match(/^:/gm) ?? []).length,
-    rules: (text.match(/^-A /gm) ?? []).length,
-  };
-  log(`ruleset: ${size.rules} rules in ${size.chains} chains, built in ${Math.round(median(warm))} ms`);
-  const nftCold = await timed(() => planNftRuleset(inputs));
-  const nftWarm: number[] = [];
-  for (let r = 0; r < 5; r++) nftWarm.push((await timed(() => planNftRuleset(inputs))).ms);
-  const nftText = nftCold.value.text;
-  const nftSize = {
-    bytes: Buffer.byteLength(nftText),
-    lines: nftText.split('\n').length - 1,
-    chains: (nftText.match(/^\tchain /gm) ?? []).length,
-    rules: (nftText.match(/^\t\t(?!type |elements = |\t|\})/gm) ?? []).length,
-    elements: (nftText.match(/^\t\t\t/gm) ?? []).length,
-  };
+  const iptablesBuild = await measureBuild(() => planRuleset(inputs).text, /^:/gm, /^-A /gm);
+  const size = iptablesBuild.size;
   log(
-    `nft script: ${nftSize.rules} rules in ${nftSize.chains} chains, built in ${Math.round(median(nftWarm))} ms`,
+    `ruleset: ${size.rules} rules in ${size.chains} chains, built in ${Math.round(iptablesBuild.warmMs)} ms`,
+  );
+  const nftBuild = await measureBuild(
+    () => planNftRuleset(inputs).text,
+    /^\tchain /gm,
+    /^\t\t(?!type |elements = |\t|\})/gm,
+  );
+  const nftSize = { ...nftBuild.size, elements: (nftBuild.text.match(/^\t\t\t/gm) ?? []).length };
+  log(
+    `nft script: ${nftSize.rules} rules in ${nftSize.chains} chains, built in ${Math.round(nftBuild.warmMs)} ms`,
   );
 
   const backends: BackendResult[] = [];
@@ -513,11 +515,11 @@ runBench(log, async (teardown) => {
     command,
     machine: machineDescription(),
     config,
-    planColdMs: cold.ms,
-    planWarmMs: median(warm),
+    planColdMs: iptablesBuild.coldMs,
+    planWarmMs: iptablesBuild.warmMs,
     size,
-    nftPlanColdMs: nftCold.ms,
-    nftPlanWarmMs: median(nftWarm),
+    nftPlanColdMs: nftBuild.coldMs,
+    nftPlanWarmMs: nftBuild.warmMs,
     nftSize,
     backends,
     endToEnd,

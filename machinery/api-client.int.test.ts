@@ -2,6 +2,7 @@
  * ApiClient against a real API server: CRUD by (apiVersion, kind) through discovery, plain JSON in
  * and out, Status errors as ApiStatusError, subresources, and watch streams.
  */
+import type https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, WatchEvent } from '../apiserver/api-object.js';
 import { startTestApiServer } from '../e2e/support/test-api-server.js';
@@ -163,6 +164,45 @@ describe('ApiClient', () => {
         throw new Error('handler failed');
       }),
     ).rejects.toThrow('handler failed');
+  });
+
+  describe('credentials', () => {
+    /** The test server's kubeconfig, counting how often the client reads its credentials. */
+    function countingAccess(failFirst = false) {
+      const kc = new KubeConfig();
+      kc.loadFromFile(api.kubeconfig);
+      const access = {
+        readings: 0,
+        getCurrentCluster: () => kc.getCurrentCluster(),
+        async applyToHTTPSOptions(options: https.RequestOptions) {
+          access.readings++;
+          if (failFirst && access.readings === 1) throw new Error('no credentials yet');
+          await kc.applyToHTTPSOptions(options);
+        },
+      };
+      return access;
+    }
+
+    it.each([
+      ['reuses one reading within its lifetime', 60_000, 1],
+      ['reads them for every request with a lifetime of 0', 0, 4],
+    ])('%s', async (_name, credentialsTtlMs, readings) => {
+      const access = countingAccess();
+      const counted = clientFor(access, { credentialsTtlMs });
+      // Discovery, then three reads.
+      for (let i = 0; i < 3; i++) await counted.get('v1', 'Namespace', undefined, ns);
+      expect(access.readings).toBe(readings);
+    });
+
+    it('reads them again after a failed reading instead of reusing the failure', async () => {
+      const access = countingAccess(true);
+      const counted = clientFor(access, { credentialsTtlMs: 60_000 });
+      await expect(counted.get('v1', 'Namespace', undefined, ns)).rejects.toThrow('no credentials yet');
+      await expect(counted.get('v1', 'Namespace', undefined, ns)).resolves.toMatchObject({
+        metadata: { name: ns },
+      });
+      expect(access.readings).toBe(2);
+    });
   });
 
   it('rejects with the network error when the server is not there', async () => {

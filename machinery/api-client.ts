@@ -9,8 +9,9 @@
  * - Every non-2xx answer rejects with an `ApiStatusError` carrying the server's `code`, `reason` and
  *   `details`; network failures reject with the Node error itself (e.g. `code: 'ECONNREFUSED'`).
  * - Connection, TLS and credentials come from a `ClusterAccess`, such as client-node's `KubeConfig`
- *   (`applyToHTTPSOptions`), read again on every request so refreshed tokens are picked up;
- *   connections are kept alive and reused.
+ *   (`applyToHTTPSOptions`), read again when the last reading is `credentialsTtlMs` old (default 1 s,
+ *   0: on every request) so refreshed tokens are picked up; a failed reading is not reused.
+ *   Connections are kept alive and reused.
  * - Kinds are mapped to resources through discovery (`/api/v1`, `/apis/<group>/<version>`), fetched
  *   once per group version and fetched again when a kind is missing.
  * - Subresources are addressed through the parent's kind: a binding is
@@ -24,6 +25,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { performance } from 'node:perf_hooks';
 import type { KubeList, KubeObject, WatchEvent } from '../apiserver/api-object.js';
 import { ApiStatusError } from './api-status-error.js';
 
@@ -158,6 +160,11 @@ export interface HttpApiClientOptions {
   userAgent?: string;
   /** For everything but watches, which last as long as the server keeps them open. */
   requestTimeoutMs?: number;
+  /**
+   * How long one reading of the credentials serves further requests; default 1000 ms, 0 reads them for
+   * every request. client-node builds a new Agent on every reading, which costs more than the request.
+   */
+  credentialsTtlMs?: number;
 }
 
 interface ResourceRef {
@@ -181,8 +188,11 @@ export function clientFor(kubeConfig: ClusterAccess, options: HttpApiClientOptio
 export class HttpApiClient implements ApiClient {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceRef>>>();
   private agent: http.Agent | undefined;
+  private target: RequestTarget | undefined;
   private readonly userAgent: string;
   private readonly requestTimeoutMs: number;
+  private readonly credentialsTtlMs: number;
+  private credentials: { readAt: number; options: Promise<https.RequestOptions> } | undefined;
 
   constructor(
     private readonly kubeConfig: ClusterAccess,
@@ -190,6 +200,7 @@ export class HttpApiClient implements ApiClient {
   ) {
     this.userAgent = options.userAgent ?? 'kubicle';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
+    this.credentialsTtlMs = options.credentialsTtlMs ?? 1_000;
   }
 
   async list<T extends KubeObject = KubeObject>(
@@ -344,10 +355,10 @@ export class HttpApiClient implements ApiClient {
     body?: { json: unknown; contentType?: string },
     signal?: AbortSignal,
   ): Promise<unknown> {
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body.json));
-    const req = await this.open(method, path, query, body?.contentType ?? 'application/json');
+    const payload = body === undefined ? undefined : JSON.stringify(body.json);
     // Node frames DELETE bodies only when told their length (it never chunks DELETE requests).
-    if (payload) req.setHeader('Content-Length', payload.length);
+    const length = payload === undefined ? undefined : Buffer.byteLength(payload);
+    const req = await this.open(method, path, query, body?.contentType ?? 'application/json', length);
     return new Promise((resolve, reject) => {
       const onAbort = () => req.destroy(abortError());
       if (signal?.aborted) onAbort();
@@ -360,12 +371,17 @@ export class HttpApiClient implements ApiClient {
         reject(err);
       });
       req.on('response', (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        // Most answers arrive in one chunk; only longer ones are gathered and joined.
+        let first: Buffer | undefined;
+        let more: Buffer[] | undefined;
+        res.on('data', (chunk: Buffer) => {
+          if (first === undefined) first = chunk;
+          else (more ??= [first]).push(chunk);
+        });
         res.on('error', reject);
         res.on('end', () => {
           signal?.removeEventListener('abort', onAbort);
-          const text = Buffer.concat(chunks).toString('utf8');
+          const text = more ? Buffer.concat(more).toString('utf8') : (first?.toString('utf8') ?? '');
           let parsed: unknown;
           try {
             parsed = text ? JSON.parse(text) : undefined;
@@ -453,23 +469,20 @@ export class HttpApiClient implements ApiClient {
     path: string,
     query: Query,
     contentType = 'application/json',
+    contentLength?: number,
   ): Promise<http.ClientRequest> {
     const cluster = this.kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    const options: https.RequestOptions = {};
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    const url = new URL(cluster.server.replace(/\/+$/, '') + path);
-    for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined && value !== '') url.searchParams.set(key, String(value));
-    }
+    const options = await this.requestOptions();
+    const target = this.targetFor(cluster.server);
     const headers: http.OutgoingHttpHeaders = {
       ...(options.headers as http.OutgoingHttpHeaders | undefined),
       Accept: 'application/json',
       'Content-Type': contentType,
       'User-Agent': this.userAgent,
     };
-    const secure = url.protocol === 'https:';
-    this.agent ??= secure
+    if (contentLength !== undefined) headers['Content-Length'] = contentLength;
+    this.agent ??= target.secure
       ? new https.Agent({
           keepAlive: true,
           ca: options.ca,
@@ -481,9 +494,72 @@ export class HttpApiClient implements ApiClient {
           servername: options.servername,
         })
       : new http.Agent({ keepAlive: true });
-    const request = secure ? https.request : http.request;
-    return request(url, { method, headers, agent: this.agent, auth: options.auth });
+    const request = target.secure ? https.request : http.request;
+    // Plain request options, not a URL object: what Node would derive from the URL, without parsing
+    // one per request.
+    return request({
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: target.port,
+      path: target.basePath + path + queryString(query),
+      method,
+      headers,
+      agent: this.agent,
+      auth: options.auth,
+    });
   }
+
+  /** TLS options and credentials; shared by the requests of one reading, so never changed. */
+  private requestOptions(): Promise<https.RequestOptions> {
+    const now = performance.now();
+    const cached = this.credentials;
+    if (cached && now - cached.readAt < this.credentialsTtlMs) return cached.options;
+    const options: https.RequestOptions = {};
+    const reading = this.kubeConfig.applyToHTTPSOptions(options).then(() => options);
+    const entry = { readAt: now, options: reading };
+    this.credentials = entry;
+    reading.catch(() => {
+      if (this.credentials === entry) this.credentials = undefined;
+    });
+    return reading;
+  }
+
+  /** The parts of the server URL every request shares, parsed again only when the server changes. */
+  private targetFor(server: string): RequestTarget {
+    if (this.target?.server !== server) {
+      const url = new URL(server.replace(/\/+$/, ''));
+      this.target = {
+        server,
+        secure: url.protocol === 'https:',
+        protocol: url.protocol,
+        // Node wants an IPv6 literal without its brackets here.
+        hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+        port: url.port,
+        basePath: url.pathname === '/' ? '' : url.pathname,
+      };
+    }
+    return this.target;
+  }
+}
+
+interface RequestTarget {
+  server: string;
+  secure: boolean;
+  protocol: string;
+  hostname: string;
+  port: string;
+  /** The server URL's path without a trailing slash ('' at the root). */
+  basePath: string;
+}
+
+/** `?a=b&…` for the defined, non-empty values, encoded as URLSearchParams encodes them; '' for none. */
+function queryString(query: Query): string {
+  let params: URLSearchParams | undefined;
+  for (const key in query) {
+    const value = query[key];
+    if (value !== undefined && value !== '') (params ??= new URLSearchParams()).set(key, String(value));
+  }
+  return params ? `?${params.toString()}` : '';
 }
 
 function writeQuery(options: WriteOptions): Query {

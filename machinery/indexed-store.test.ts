@@ -61,6 +61,24 @@ describe('IndexedStore', () => {
     expect(store.delete('default/a')).toBeUndefined();
   });
 
+  it.each([
+    ['keeps the same values', ['x', 'y'], ['x', 'y'], { x: ['a'], y: ['a'], z: [] }],
+    ['drops a value', ['x', 'y'], ['x'], { x: ['a'], y: [], z: [] }],
+    ['gains a value', ['x'], ['x', 'z'], { x: ['a'], y: [], z: ['a'] }],
+    ['reorders its values', ['x', 'y'], ['y', 'x'], { x: ['a'], y: ['a'], z: [] }],
+    ['loses every value', ['x'], [], { x: [], y: [], z: [] }],
+  ])('an update that %s leaves the index exact', (_what, before, after, expected) => {
+    const store = new IndexedStore<KubeObject & { tags?: string[] }>({ tags: (obj) => obj.tags ?? [] });
+    store.upsert({ ...pod('default', 'a'), tags: before });
+    store.upsert({ ...pod('default', 'b'), tags: ['other'] });
+    store.upsert({ ...pod('default', 'a', { rv: '2' }), tags: after });
+    for (const [value, holders] of Object.entries(expected)) {
+      expect(names(store.byIndex('tags', value))).toEqual(holders);
+    }
+    expect(names(store.byIndex('tags', 'other'))).toEqual(['b']);
+    expect(store.get('default/a')?.metadata.resourceVersion).toBe('2');
+  });
+
   it('builds an index added later from what is already stored', () => {
     const store = new IndexedStore();
     store.upsert(pod('default', 'a'));

@@ -95,9 +95,18 @@ export class IndexedStore<T extends KubeObject = KubeObject> implements Readonly
     const key = metaNamespaceKey(obj);
     const frozen = deepFreeze(obj);
     const old = this.items.get(key);
-    if (old) this.unindex(key, old);
     this.items.set(key, frozen);
-    for (const [name, fn] of this.indexers) addToIndex(this.indices.get(name)!, fn(frozen), key);
+    for (const [name, fn] of this.indexers) {
+      const index = this.indices.get(name)!;
+      const values = fn(frozen);
+      if (old) {
+        const previous = fn(old);
+        // Most updates leave an object's index values as they were: nothing to move then.
+        if (sameValues(previous, values)) continue;
+        removeFromIndex(index, previous, key);
+      }
+      addToIndex(index, values, key);
+    }
     return old;
   }
 
@@ -111,14 +120,21 @@ export class IndexedStore<T extends KubeObject = KubeObject> implements Readonly
   }
 
   private unindex(key: string, obj: T): void {
-    for (const [name, fn] of this.indexers) {
-      const index = this.indices.get(name)!;
-      for (const value of fn(obj)) {
-        const keys = index.get(value);
-        keys?.delete(key);
-        if (keys?.size === 0) index.delete(value);
-      }
-    }
+    for (const [name, fn] of this.indexers) removeFromIndex(this.indices.get(name)!, fn(obj), key);
+  }
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function removeFromIndex(index: Map<string, Set<string>>, values: string[], key: string): void {
+  for (const value of values) {
+    const keys = index.get(value);
+    keys?.delete(key);
+    if (keys?.size === 0) index.delete(value);
   }
 }
 

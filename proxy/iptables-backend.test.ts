@@ -1,6 +1,6 @@
 import { backendsInUse, chooseIptablesBackend, iptablesExecutor } from './iptables-backend.js';
 import type { IptablesBackendChoice } from './iptables-backend.js';
-import type { CommandExecutor, CommandResult } from './iptables.js';
+import type { CommandExecutor, CommandResult } from './netns-command.js';
 
 interface Host {
   legacyInstalled?: boolean;

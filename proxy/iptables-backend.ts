@@ -17,8 +17,8 @@
  *   tables are never read where the legacy modules are not already loaded, since reading them
  *   would load them.
  */
-import { runCommand } from './iptables.js';
-import type { CommandExecutor } from './iptables.js';
+import { runCommand } from './netns-command.js';
+import type { CommandExecutor } from './netns-command.js';
 
 export type IptablesBackend = 'system' | 'legacy' | 'nft';
 export type IptablesBackendChoice = IptablesBackend | 'auto';

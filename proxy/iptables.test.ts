@@ -1,5 +1,5 @@
-import { Iptables, IptablesError, offendingLine, runCommand } from './iptables.js';
-import type { CommandResult } from './iptables.js';
+import { Iptables, IptablesError, offendingLine } from './iptables.js';
+import type { CommandResult } from './netns-command.js';
 
 interface Call {
   argv: readonly string[];
@@ -95,20 +95,5 @@ describe('offendingLine', () => {
   it('gives nothing when no line is named or the number is past the input', () => {
     expect(offendingLine('something else', 'a')).toBeUndefined();
     expect(offendingLine('line 9 failed', 'a')).toBeUndefined();
-  });
-});
-
-describe('runCommand', () => {
-  it('feeds stdin and returns exit code, stdout and stderr', async () => {
-    const script =
-      "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{console.log(s.toUpperCase());console.error('warn');process.exit(3)})";
-    const result = await runCommand([process.execPath, '-e', script], 'hello');
-    expect(result).toEqual({ exitCode: 3, stdout: 'HELLO\n', stderr: 'warn\n' });
-  });
-
-  it('names the packages to install when the binary is missing', async () => {
-    await expect(runCommand(['kubicle-no-such-binary-iptables-restore'])).rejects.toThrow(
-      'install the Debian packages iptables and iproute2',
-    );
   });
 });

@@ -376,6 +376,11 @@ describe('planNftRuleset', () => {
       });
       expect(plan.deleted).toEqual([EP1, SVC, 'affinity-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80']);
       const lines = plan.text.split('\n');
+      // The service chain's gotos would keep the endpoint chain busy.
+      expect(lines.indexOf(`flush chain ip kubicle ${SVC}`)).toBeGreaterThan(-1);
+      expect(lines.indexOf(`flush chain ip kubicle ${SVC}`)).toBeLessThan(
+        lines.indexOf(`delete chain ip kubicle ${EP1}`),
+      );
       expect(lines.indexOf(`delete chain ip kubicle ${EP1}`)).toBeLessThan(
         lines.indexOf('delete set ip kubicle affinity-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80'),
       );

@@ -29,7 +29,7 @@
 import { createHash } from 'node:crypto';
 import { base32 } from './chain-names.js';
 import { collectServicePorts, isIPv4, masqueradeMark } from './ruleset.js';
-import type { EndpointsInput, RulesetOptions, ServiceInput, ServicePortInfo } from './ruleset.js';
+import type { RulesSource, RulesetOptions, ServicePortInfo } from './ruleset.js';
 
 export const NFT_TABLE = 'kubicle';
 export const NFT_FAMILY = 'ip';
@@ -102,16 +102,9 @@ export interface NftInstalled {
   readonly sets: ReadonlySet<string>;
 }
 
-export interface NftRulesetInput {
-  readonly services: readonly ServiceInput[];
-  readonly endpoints: readonly EndpointsInput[];
-  /** Addresses NodePorts answer on (plus loopback unless disabled); empty: every local address. */
-  readonly nodeIPs?: readonly string[];
+export interface NftRulesetInput extends RulesSource {
   /** What the last successful sync installed; absent: unknown, so the table is replaced whole. */
   readonly installed?: NftInstalled;
-  /** Services (`namespace/name`) whose rules may differ from `installed`; absent: a full sync. */
-  readonly changedServices?: ReadonlySet<string>;
-  readonly options?: RulesetOptions;
 }
 
 export type NftSyncKind = 'replace' | 'full' | 'partial';
@@ -226,8 +219,11 @@ export function planNftRuleset(input: NftRulesetInput): NftRulesetPlan {
     head.push(`delete table ${TABLE}`);
   } else {
     if (kind === 'full') head.push(`flush table ${TABLE}`);
+    // A chain still holding a jump or goto cannot be deleted (EBUSY), and a service chain points at
+    // its endpoint chains, so chains to delete are emptied first too.
     else
-      for (const chain of [...NFT_TOP_LEVEL_CHAINS, ...rewritten]) head.push(`flush chain ${TABLE} ${chain}`);
+      for (const chain of [...NFT_TOP_LEVEL_CHAINS, ...rewritten, ...deletedChains])
+        head.push(`flush chain ${TABLE} ${chain}`);
     // Flushing the table leaves set and map elements alone; the maps must be emptied before the
     // chains their elements point at can be deleted.
     for (const map of MAPS) head.push(`flush map ${TABLE} ${map.name}`);

@@ -1,5 +1,5 @@
 import { Nftables, NftablesError, offendingScriptLine } from './nftables.js';
-import type { CommandExecutor, CommandResult } from './iptables.js';
+import type { CommandExecutor, CommandResult } from './netns-command.js';
 
 function fakeExec(results: Partial<CommandResult>[]): {
   exec: CommandExecutor;

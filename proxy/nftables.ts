@@ -1,6 +1,6 @@
 /**
  * The nftables mode's only contact with the kernel: `nft -f -` and sysctl writes, run as child
- * processes, optionally inside a named network namespace (`ip netns exec NS …`), as iptables.ts
+ * processes through netns-command.ts (optionally inside a named network namespace), as iptables.ts
  * does for the iptables mode.
  *
  * Contract:
@@ -10,8 +10,8 @@
  * - `hasTable()` and `deleteTable()` concern the proxy's own table only (`table ip kubicle`).
  * - Nothing here decides what the rules are; see nftables-ruleset.ts.
  */
-import type { CommandExecutor, CommandResult } from './iptables.js';
-import { runCommand } from './iptables.js';
+import { CommandError, NetnsCommand, failureMessage, runCommand } from './netns-command.js';
+import type { CommandExecutor, CommandResult } from './netns-command.js';
 import { NFT_FAMILY, NFT_TABLE, nftCleanupScript } from './nftables-ruleset.js';
 
 /** What the nftables proxier needs from the kernel; the real one is `Nftables`, tests use a fake. */
@@ -26,53 +26,28 @@ export interface NftablesOptions {
   readonly exec?: CommandExecutor;
 }
 
-export class NftablesError extends Error {
-  constructor(
-    message: string,
-    readonly command: readonly string[],
-    readonly exitCode: number,
-    readonly stderr: string,
-  ) {
-    super(message);
-    this.name = 'NftablesError';
-  }
-}
-
-const SYSCTL_NAME = /^[a-z0-9_-]+(\.[a-z0-9_-]+)+$/i;
-const NETNS_NAME = /^[A-Za-z0-9_.-]+$/;
+export class NftablesError extends CommandError {}
 
 export class Nftables implements NftRunner {
-  private readonly prefix: readonly string[];
-  private readonly exec: CommandExecutor;
+  private readonly command: NetnsCommand;
 
   constructor(options: NftablesOptions = {}) {
-    if (options.netns !== undefined && !NETNS_NAME.test(options.netns)) {
-      throw new Error(`invalid network namespace name ${JSON.stringify(options.netns)}`);
-    }
-    this.prefix = options.netns !== undefined ? ['ip', 'netns', 'exec', options.netns] : [];
-    this.exec = options.exec ?? nftCommand;
+    this.command = new NetnsCommand(options.netns, options.exec ?? nftCommand, failure);
   }
 
   async apply(script: string): Promise<void> {
-    const argv = [...this.prefix, 'nft', '-f', '-'];
-    const result = await this.exec(argv, script);
-    if (result.exitCode !== 0) throw failure(argv, result, script);
+    await this.command.run(['nft', '-f', '-'], script);
   }
 
   /** The proxy's table as `nft list table` prints it, or undefined when there is none. */
   async listTable(): Promise<string | undefined> {
     if (!(await this.hasTable())) return undefined;
-    const argv = [...this.prefix, 'nft', 'list', 'table', NFT_FAMILY, NFT_TABLE];
-    const result = await this.exec(argv);
-    if (result.exitCode !== 0) throw failure(argv, result);
-    return result.stdout;
+    return this.command.run(['nft', 'list', 'table', NFT_FAMILY, NFT_TABLE]);
   }
 
   async hasTable(): Promise<boolean> {
-    const argv = [...this.prefix, 'nft', 'list', 'tables', NFT_FAMILY];
-    const result = await this.exec(argv);
-    if (result.exitCode !== 0) throw failure(argv, result);
-    return result.stdout.split('\n').some((line) => line.trim() === `table ${NFT_FAMILY} ${NFT_TABLE}`);
+    const tables = await this.command.run(['nft', 'list', 'tables', NFT_FAMILY]);
+    return tables.split('\n').some((line) => line.trim() === `table ${NFT_FAMILY} ${NFT_TABLE}`);
   }
 
   /** Removes the proxy's table; true when there was one. */
@@ -82,11 +57,8 @@ export class Nftables implements NftRunner {
     return true;
   }
 
-  async setSysctl(name: string, value: string): Promise<void> {
-    if (!SYSCTL_NAME.test(name)) throw new Error(`invalid sysctl name ${JSON.stringify(name)}`);
-    const argv = [...this.prefix, 'tee', `/proc/sys/${name.replace(/\./g, '/')}`];
-    const result = await this.exec(argv, `${value}\n`);
-    if (result.exitCode !== 0) throw failure(argv, result);
+  setSysctl(name: string, value: string): Promise<void> {
+    return this.command.setSysctl(name, value);
   }
 
   /** Why nft cannot be used here (missing, not permitted, no nf_tables), or undefined when it can. */
@@ -102,7 +74,7 @@ export class Nftables implements NftRunner {
 
 function failure(argv: readonly string[], result: CommandResult, input?: string): NftablesError {
   const stderr = result.stderr.trim();
-  let message = `${argv.join(' ')} failed (exit ${result.exitCode})${stderr ? `: ${stderr}` : ''}`;
+  let message = failureMessage(argv, result);
   const offending = input !== undefined ? offendingScriptLine(stderr, input) : undefined;
   // nft already quotes the line under its message when it parsed it; a kernel error does not.
   if (offending && !stderr.includes(offending.text))

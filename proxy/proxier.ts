@@ -23,6 +23,8 @@
 
 import { cleanupRules } from './cleanup.js';
 import type { IptablesRunner } from './iptables.js';
+import { RulesProxier, changedServices, serviceFingerprints, syncResultOf } from './rules-proxier.js';
+import type { ProxySnapshot, SyncResult } from './rules-proxier.js';
 import {
   BUILTIN_CHAINS,
   BUILTIN_JUMPS,
@@ -30,39 +32,9 @@ import {
   parseIptablesSave,
   planRuleset,
 } from './ruleset.js';
-import type {
-  EndpointsInput,
-  RulesetOptions,
-  SavedTable,
-  SavedTables,
-  ServiceInput,
-  ServicePortInfo,
-  TableName,
-} from './ruleset.js';
+import type { RulesetOptions, SavedTable, SavedTables, TableName } from './ruleset.js';
 
-export interface ProxySnapshot {
-  readonly services: readonly ServiceInput[];
-  readonly endpoints: readonly EndpointsInput[];
-  /** Addresses NodePorts answer on; empty means every local address. */
-  readonly nodeIPs?: readonly string[];
-}
-
-export interface SyncOptions {
-  /** Read the installed tables and rewrite every chain of ours (periodic resync). */
-  readonly full?: boolean;
-}
-
-export interface SyncResult {
-  /** The text handed to iptables-restore. */
-  readonly ruleset: string;
-  readonly full: boolean;
-  readonly servicePorts: number;
-  readonly endpoints: number;
-  /** Service ports whose own chains were rewritten (all with endpoints, in a full sync). */
-  readonly writtenServicePorts: number;
-  /** Chains of ours that this sync flushed and deleted. */
-  readonly deletedChains: readonly string[];
-}
+export type { ProxySnapshot, SyncOptions, SyncResult } from './rules-proxier.js';
 
 /** What the last successful sync installed, as far as the next partial sync needs to know. */
 interface Installed {
@@ -73,30 +45,15 @@ interface Installed {
 
 const TABLES: readonly TableName[] = ['filter', 'nat'];
 
-export class Proxier {
-  private running: Promise<unknown> = Promise.resolve();
+export class Proxier extends RulesProxier {
   /** Undefined until a sync succeeds and after any failure: the tables are then not known. */
   private installed: Installed | undefined;
 
   constructor(
     private readonly iptables: IptablesRunner,
-    private readonly options: RulesetOptions = {},
-  ) {}
-
-  /**
-   * Kernel settings the rules rely on, set once at start: forwarding, so DNATed traffic can leave
-   * towards pods, and route_localnet, without which packets to 127.0.0.1:NodePort are dropped as
-   * martians once DNAT sends them to a non-loopback address.
-   */
-  async prepareHost(): Promise<void> {
-    await this.iptables.setSysctl('net.ipv4.ip_forward', '1');
-    if (this.options.localhostNodePorts ?? true) {
-      await this.iptables.setSysctl('net.ipv4.conf.all.route_localnet', '1');
-    }
-  }
-
-  sync(snapshot: ProxySnapshot, options: SyncOptions = {}): Promise<SyncResult> {
-    return this.serialized(() => this.syncNow(snapshot, options.full ?? false));
+    options: RulesetOptions = {},
+  ) {
+    super(iptables, options);
   }
 
   /** Removes every rule and chain the proxy installs (`kubicle proxy --cleanup`); true if any. */
@@ -109,10 +66,10 @@ export class Proxier {
     });
   }
 
-  private async syncNow(snapshot: ProxySnapshot, forceFull: boolean): Promise<SyncResult> {
+  protected async syncNow(snapshot: ProxySnapshot, forceFull: boolean): Promise<SyncResult> {
     const previous = forceFull ? undefined : this.installed;
     this.installed = undefined;
-    const fingerprints = fingerprintsOf(collectServicePorts(snapshot.services, snapshot.endpoints));
+    const fingerprints = serviceFingerprints(collectServicePorts(snapshot.services, snapshot.endpoints));
     const plan = planRuleset({
       ...snapshot,
       existing: previous ? assumedTables(previous) : await this.readTables(),
@@ -121,14 +78,7 @@ export class Proxier {
     });
     await this.iptables.restore(plan.text);
     this.installed = { fingerprints, activeChains: plan.activeChains };
-    return {
-      ruleset: plan.text,
-      full: previous === undefined,
-      servicePorts: plan.servicePorts.length,
-      endpoints: plan.servicePorts.reduce((sum, sp) => sum + sp.endpoints.length, 0),
-      writtenServicePorts: plan.writtenServicePorts,
-      deletedChains: plan.deletedChains,
-    };
+    return syncResultOf(plan, previous === undefined, plan.deletedChains);
   }
 
   private async readTables(): Promise<SavedTables> {
@@ -139,24 +89,6 @@ export class Proxier {
     }
     return tables;
   }
-
-  private serialized<T>(run: () => Promise<T>): Promise<T> {
-    const next = this.running.then(run, run);
-    this.running = next.catch(() => undefined);
-    return next;
-  }
-}
-
-function fingerprintsOf(servicePorts: readonly ServicePortInfo[]): Map<string, string> {
-  const byService = new Map<string, ServicePortInfo[]>();
-  for (const sp of servicePorts) byService.set(sp.service, [...(byService.get(sp.service) ?? []), sp]);
-  return new Map([...byService].map(([service, ports]) => [service, JSON.stringify(ports)]));
-}
-
-function changedServices(before: ReadonlyMap<string, string>, now: ReadonlyMap<string, string>): Set<string> {
-  return new Set(
-    [...now].filter(([service, fingerprint]) => before.get(service) !== fingerprint).map(([s]) => s),
-  );
 }
 
 /** The tables as the last successful sync left them, in the shape iptables-save would give. */

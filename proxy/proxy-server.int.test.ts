@@ -17,23 +17,14 @@ import type { ApiClient } from '../machinery/api-client.js';
 import { startProxy } from './proxy-server.js';
 import type { ProxySyncReport, RunningProxy } from './proxy-server.js';
 import type { IptablesRunner } from './iptables.js';
-import {
-  LAB_NODE_IP,
-  answers,
-  connect,
-  createNetnsLab,
-  inNs,
-  labNames,
-  netnsPrerequisitesMissing,
-  probe,
-} from './testing/netns-lab.js';
+import { labSuite } from './testing/lab-cluster.js';
+import { LAB_NODE_IP, answers, connect, createNetnsLab, inNs, probe } from './testing/netns-lab.js';
 import type { NetnsLab } from './testing/netns-lab.js';
 
-const missing = netnsPrerequisitesMissing();
-if (missing) console.warn(`skipping proxy server integration test: ${missing}`);
-const describeIfPossible = missing ? describe.skip : describe;
-
-const NAMES = labNames('kubicle-proxysrv-test');
+const { names: NAMES, describeIfPossible } = labSuite(
+  'kubicle-proxysrv-test',
+  'proxy server integration test',
+);
 const NODE_NS = NAMES.nodeNs;
 const CLIENT_NS = NAMES.clientNs;
 const POD_IPS = [...NAMES.podIPs];
@@ -277,6 +268,10 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
       }
       return proxy;
     };
+    // With the FORWARD policy Docker sets, the nftables mode keeps its forward companion in iptables.
+    await inNs(NODE_NS, 'iptables', '-P', 'FORWARD', 'DROP');
+    const companion = async () =>
+      (await inNs(NODE_NS, 'iptables-save', '-t', 'filter')).includes('KUBICLE-FORWARD');
     const iptablesRun = await run('iptables');
     const saveBinary = iptablesRun.iptablesBackend === 'legacy' ? 'iptables-legacy-save' : 'iptables-save';
     expect(await nftTable()).toBe('');
@@ -284,6 +279,11 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
     await run('nftables');
     expect(await nftTable()).toContain('service-ips');
     expect(await inNs(NODE_NS, saveBinary, '-t', 'nat')).not.toContain('KUBE-');
+    expect(await companion()).toBe(true);
+    await run('iptables');
+    expect(await companion()).toBe(false);
+    await run('nftables');
+    expect(await companion()).toBe(true);
   });
 
   it('--cleanup leaves no trace in nftables or either iptables backend', async () => {
@@ -309,6 +309,8 @@ describeIfPossible('kubicle proxy against the API server, in a private network n
     const web = await client.get<ServiceView>('v1', 'Service', 'default', 'web');
     expect((await connect(NODE_NS, web.spec.clusterIP, 80, 1, 'tcp', 300))[0].answer).toBeUndefined();
     expect(await nftTable()).toBe('');
+    expect(await inNs(NODE_NS, 'iptables-save', '-t', 'filter')).not.toContain('KUBICLE-FORWARD');
+    await inNs(NODE_NS, 'iptables', '-P', 'FORWARD', 'ACCEPT');
   });
 });
 

@@ -8,7 +8,9 @@
  *   proxy then runs until `signal` aborts. Mode `auto` (the default) logs one line saying what it
  *   chose and why; an explicit `nftables` or `iptables` that cannot work fails to start instead.
  * - Starting in one mode removes the rules an earlier run left in the others (upstream kube-proxy
- *   does the same): both would otherwise see every packet.
+ *   does the same): both would otherwise see every packet. The nftables mode's rules include its
+ *   forward companion, one chain in the system's iptables that lets forwarded service traffic past
+ *   a FORWARD policy of DROP (Docker's); see forward-companion.ts.
  * - The first sync waits until Services, Endpoints and Nodes are all listed, so a restarted proxy
  *   never replaces good rules with a partial view; until then the previous run's rules stay in place.
  *   Stopping leaves the rules installed (`cleanupProxyRules` removes them).
@@ -32,14 +34,16 @@ import { runWorkers } from '../machinery/run-workers.js';
 import { WorkQueue } from '../machinery/workqueue.js';
 import { apiClientFrom } from './api-client-from.js';
 import type { ClientSource } from './api-client-from.js';
-import { Iptables, runCommand } from './iptables.js';
+import { Iptables } from './iptables.js';
 import type { IptablesRunner } from './iptables.js';
 import { backendsInUse, chooseIptablesBackend, iptablesExecutor } from './iptables-backend.js';
 import type { BackendDecision, IptablesBackend, IptablesBackendChoice } from './iptables-backend.js';
+import { KUBICLE_FORWARD } from './forward-companion.js';
 import { ingressToWrite, nodeInternalIPs } from './load-balancer-status.js';
+import { runCommand } from './netns-command.js';
 import { Nftables } from './nftables.js';
 import type { NftRunner } from './nftables.js';
-import { NftablesProxier } from './nftables-proxier.js';
+import { NftablesProxier, removeForwardCompanion } from './nftables-proxier.js';
 import { Proxier } from './proxier.js';
 import type { ProxySnapshot, SyncResult } from './proxier.js';
 import { chooseProxyMode, iptablesVariantOf } from './proxy-mode.js';
@@ -122,11 +126,11 @@ export async function startProxy(config: ProxyConfig): Promise<RunningProxy> {
   }
   const nft: NftRunner | undefined =
     config.nftables ?? (wantsNft ? new Nftables({ netns: config.netns }) : undefined);
+  const variant = config.iptables || !wantsIptables ? undefined : await systemIptablesVariant(config.netns);
   const decision = chooseProxyMode(requested, {
     nftProblem: !wantsNft ? null : nft instanceof Nftables ? await nft.problem() : undefined,
     iptablesProblem: wantsIptables ? await iptablesProblem(runner!) : null,
-    iptablesVariant:
-      config.iptables || !wantsIptables ? undefined : await systemIptablesVariant(config.netns),
+    iptablesVariant: variant,
   });
   const mode: ProxyMode = decision.mode;
   const backend = mode === 'iptables' ? (backendDecision?.backend ?? 'system') : undefined;
@@ -149,7 +153,9 @@ export async function startProxy(config: ProxyConfig): Promise<RunningProxy> {
   const rulesetOptions = { clusterCIDR: config.clusterCIDR, masqueradeAll: config.masqueradeAll };
   if (mode === 'iptables' || mode === 'nftables') {
     const proxier =
-      mode === 'iptables' ? new Proxier(runner!, rulesetOptions) : new NftablesProxier(nft!, rulesetOptions);
+      mode === 'iptables'
+        ? new Proxier(runner!, rulesetOptions)
+        : new NftablesProxier(nft!, rulesetOptions, await forwardCompanionIptables(config, variant));
     try {
       await proxier.prepareHost();
     } catch (err) {
@@ -157,6 +163,7 @@ export async function startProxy(config: ProxyConfig): Promise<RunningProxy> {
     }
     apply = async (snapshot, full) => {
       const result = await proxier.sync(snapshot, { full });
+      for (const problem of result.problems ?? []) log(problem);
       return { mode, full: result.full, [mode]: result };
     };
   } else {
@@ -297,23 +304,46 @@ export async function cleanupProxyRules(
     cleaned.push('nftables');
     log('removed the proxy rules from nftables (table ip kubicle)');
   }
-  cleaned.push(...(await cleanupIptablesRules(options.netns, log)));
+  cleaned.push(...(await cleanupIptablesRules(options.netns, log, { iptablesMode: true, companion: true })));
   return cleaned;
 }
 
+/**
+ * Removes, from every iptables backend that may hold some, the iptables mode's rules and/or the
+ * nftables mode's forward companion; resolves with the backends where something was removed.
+ */
 async function cleanupIptablesRules(
   netns: string | undefined,
   log: (line: string) => void,
+  what: { readonly iptablesMode: boolean; readonly companion: boolean },
 ): Promise<IptablesBackend[]> {
   const cleaned: IptablesBackend[] = [];
   for (const backend of await backendsInUse({ netns })) {
     const runner = new Iptables({ netns, exec: iptablesExecutor(backend) });
     if (!(await runner.available())) continue;
-    if (!(await new Proxier(runner).cleanup())) continue;
-    cleaned.push(backend);
-    log(`removed the proxy rules from the ${backend} iptables tables`);
+    const rules = what.iptablesMode && (await new Proxier(runner).cleanup());
+    if (rules) log(`removed the proxy rules from the ${backend} iptables tables`);
+    const companion = what.companion && (await removeForwardCompanion(runner));
+    if (companion)
+      log(`removed the nftables mode's ${KUBICLE_FORWARD} chain from the ${backend} iptables tables`);
+    if (rules || companion) cleaned.push(backend);
   }
   return cleaned;
+}
+
+/**
+ * The system's iptables, where Docker's FORWARD chain lives, for the nftables mode's forward
+ * companion; none where iptables is not installed (nor, then, Docker's rules), or where the caller
+ * gave an nft runner of its own and no iptables (tests must not touch the host's tables).
+ */
+async function forwardCompanionIptables(
+  config: ProxyConfig,
+  variant: IptablesVariant,
+): Promise<IptablesRunner | undefined> {
+  if (config.iptables) return config.iptables;
+  if (config.nftables) return undefined;
+  const installed = variant ?? (await systemIptablesVariant(config.netns));
+  return installed === undefined ? undefined : new Iptables({ netns: config.netns });
 }
 
 /** False when nft is missing or unusable: then there is no table of ours either. */
@@ -360,17 +390,21 @@ async function removeOtherModesRules(
   },
 ): Promise<void> {
   const { iptables, nft, netns, log, onlyGiven } = runners;
-  if (mode !== 'iptables') {
-    try {
-      if (iptables) {
-        if ((await iptablesProblem(iptables)) === undefined && (await new Proxier(iptables).cleanup()))
+  // The nftables mode keeps one chain in iptables (forward-companion.ts), which is its own to keep.
+  const fromIptables = { iptablesMode: mode !== 'iptables', companion: mode !== 'nftables' };
+  try {
+    if (iptables) {
+      if ((await iptablesProblem(iptables)) === undefined) {
+        if (fromIptables.iptablesMode && (await new Proxier(iptables).cleanup()))
           log('removed the iptables rules of an earlier run in iptables mode');
-      } else if (!onlyGiven) {
-        await cleanupIptablesRules(netns, log);
+        if (fromIptables.companion && (await removeForwardCompanion(iptables)))
+          log(`removed the ${KUBICLE_FORWARD} chain of an earlier run in nftables mode`);
       }
-    } catch (err) {
-      log(`cannot remove iptables rules of an earlier run: ${String(err)}`);
+    } else if (!onlyGiven) {
+      await cleanupIptablesRules(netns, log, fromIptables);
     }
+  } catch (err) {
+    log(`cannot remove iptables rules of an earlier run: ${String(err)}`);
   }
   if (mode !== 'nftables') {
     try {

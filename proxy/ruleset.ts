@@ -156,7 +156,8 @@ export interface RulesetOptions {
   readonly masqueradeRandomFully?: boolean;
 }
 
-export interface RulesetInput {
+/** What both modes' rulesets (this one and nftables-ruleset.ts) are built from. */
+export interface RulesSource {
   readonly services: readonly ServiceInput[];
   readonly endpoints: readonly EndpointsInput[];
   /**
@@ -164,14 +165,17 @@ export interface RulesetInput {
    * address, as upstream without --nodeport-addresses.
    */
   readonly nodeIPs?: readonly string[];
-  /** What iptables-save shows now; absent means "nothing installed yet". */
-  readonly existing?: SavedTables;
   /**
    * Services (`namespace/name`) whose rules may differ from what is installed. Absent: all of them,
-   * i.e. a full sync. See the module contract for what a partial sync leaves out.
+   * i.e. a full sync. See each module's contract for what a partial sync leaves out.
    */
   readonly changedServices?: ReadonlySet<string>;
   readonly options?: RulesetOptions;
+}
+
+export interface RulesetInput extends RulesSource {
+  /** What iptables-save shows now; absent means "nothing installed yet". */
+  readonly existing?: SavedTables;
 }
 
 export interface RulesetPlan {
@@ -395,26 +399,7 @@ function writeMasqueradeChains(nat: TableWriter, mark: string, options: RulesetO
 
 function writeForwardAndFirewall(filter: TableWriter, mark: string): void {
   // Docker sets the FORWARD policy to DROP; service traffic to pods must still pass.
-  filter.rule(
-    KUBE_FORWARD,
-    ...comment('kubernetes forwarding rules'),
-    '-m',
-    'mark',
-    '--mark',
-    `${mark}/${mark}`,
-    '-j',
-    'ACCEPT',
-  );
-  filter.rule(
-    KUBE_FORWARD,
-    ...comment('kubernetes forwarding conntrack rule'),
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    '-j',
-    'ACCEPT',
-  );
+  for (const words of forwardAcceptRules(mark)) filter.rule(KUBE_FORWARD, ...words);
   // route_localnet makes 127.0.0.0/8 routable from outside the host; this is upstream's mitigation
   // (kubernetes issue 90259): only loopback-sourced or DNATed connections may reach it.
   filter.rule(
@@ -433,6 +418,26 @@ function writeForwardAndFirewall(filter: TableWriter, mark: string): void {
     '-j',
     'DROP',
   );
+}
+
+/**
+ * The rules of KUBE-FORWARD, as words after `-A CHAIN`: forwarded packets the proxy marked for
+ * masquerade, and the rest of their connections. The nftables mode's iptables companion
+ * (forward-companion.ts) holds the same.
+ */
+export function forwardAcceptRules(mark: string): string[][] {
+  return [
+    [...comment('kubernetes forwarding rules'), '-m', 'mark', '--mark', `${mark}/${mark}`, '-j', 'ACCEPT'],
+    [
+      ...comment('kubernetes forwarding conntrack rule'),
+      '-m',
+      'conntrack',
+      '--ctstate',
+      'RELATED,ESTABLISHED',
+      '-j',
+      'ACCEPT',
+    ],
+  ];
 }
 
 interface ServiceChains {
@@ -692,7 +697,7 @@ class TableWriter {
 // Small pure helpers.
 
 /** `-m comment --comment …`, quoted when the text has spaces, as upstream writes it. */
-function comment(text: string | undefined): string[] {
+export function comment(text: string | undefined): string[] {
   if (text === undefined) return [];
   return ['-m', 'comment', '--comment', /\s/.test(text) ? `"${text}"` : text];
 }

@@ -113,11 +113,13 @@ export async function serveWatch(
   let corked = false;
   const writeLine = (line: string) => {
     if (ended) return;
-    // Events that arrive together (one etcd watch response) leave in one socket write.
+    // Events that arrive in one turn of the event loop (every etcd watch response read in it) leave
+    // in one socket write, as upstream flushes a watch only once no further event is queued. Under
+    // load that is several events per write instead of one write per event per watcher.
     if (!corked) {
       corked = true;
       res.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         corked = false;
         res.uncork();
       });

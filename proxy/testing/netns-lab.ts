@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { runCommand } from '../iptables.js';
+import { runCommand } from '../netns-command.js';
 
 export const LAB_NODE_IP = '192.168.77.2';
 export const LAB_NODE_IP_TOWARDS_CLIENT = '10.245.0.1';

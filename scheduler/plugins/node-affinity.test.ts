@@ -1,4 +1,6 @@
 import type { Affinity, NodeSelectorRequirement } from '../api-types.js';
+import { CycleState } from '../framework.js';
+import { PodInfo } from '../pod-info.js';
 import { filterOutcomes, makeNode, makePod, scoreOutcomes, snapshotOf } from '../testing/builders.js';
 import { ERR_REASON_CONFLICT, ERR_REASON_POD, NodeAffinity } from './node-affinity.js';
 
@@ -128,6 +130,17 @@ describe('NodeAffinity Filter', () => {
     },
   ])('$name', ({ pod, want }) => {
     expect(filterOutcomes(new NodeAffinity(), pod, snapshot)).toEqual(want);
+  });
+
+  it('answers for the pod asked about when pods alternate between calls', () => {
+    const plugin = new NodeAffinity();
+    const ssd = PodInfo.of(makePod({ nodeSelector: { disk: 'ssd' } }));
+    const hdd = PodInfo.of(makePod({ nodeSelector: { disk: 'hdd' } }));
+    const node = snapshot.get('ssd-8')!;
+    const verdicts = [ssd, hdd, hdd, ssd, hdd].map((pod) =>
+      plugin.filter(new CycleState(), pod, node).isSuccess(),
+    );
+    expect(verdicts).toEqual([true, false, false, true, false]);
   });
 });
 

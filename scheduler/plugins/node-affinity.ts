@@ -160,13 +160,22 @@ export class RequiredNodeAffinity {
 }
 
 const requiredMemo = new WeakMap<PodInfo, RequiredNodeAffinity>();
+/**
+ * Filter asks once per node for the same pod: the last answer spares a WeakMap lookup per node. It
+ * keeps only the one pod of the latest cycle alive.
+ */
+let lastPod: PodInfo | undefined;
+let lastRequired: RequiredNodeAffinity | undefined;
 
 export function requiredNodeAffinityOf(pod: PodInfo): RequiredNodeAffinity {
+  if (lastPod === pod && lastRequired !== undefined) return lastRequired;
   let required = requiredMemo.get(pod);
   if (!required) {
     required = new RequiredNodeAffinity(pod.pod);
     requiredMemo.set(pod, required);
   }
+  lastPod = pod;
+  lastRequired = required;
   return required;
 }
 
